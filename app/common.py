@@ -1,0 +1,39 @@
+"Shared, cached resources of the dashboard pages (layout helpers only; computation lives in aml_nb)."
+import streamlit as st
+from aml_nb.dashboard import runs_dir, DISCLAIMER
+from aml_nb.experiments import load_runs
+from aml_nb.infer import Predictor
+
+
+@st.cache_resource(show_spinner='loading model...')
+def predictor(run_path: str) -> Predictor:
+    "One Predictor per run, loaded once per server process."
+    return Predictor.from_run(run_path, workers=0)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def store():
+    "Usable runs and problems of the run store (re-read every 30 s)."
+    return load_runs(runs_dir())
+
+
+def header(title: str):
+    "Page title and the research-use disclaimer."
+    st.set_page_config(page_title=f"aml_nb: {title}", layout='wide')
+    st.title(title)
+    st.caption(DISCLAIMER)
+
+
+def pick_run(runs, key: str, label: str = 'model (run)'):
+    "A selectbox of runs; returns the chosen run dict."
+    ids = [r['path'] for r in runs]
+    names = {r['path']: f"{r['id']} ({r['config']['train']['arch']})" for r in runs}
+    chosen = st.selectbox(label, ids, format_func=names.get, key=key)
+    return next(r for r in runs if r['path'] == chosen)
+
+
+def no_runs():
+    "What to show when the store is empty."
+    st.info(f"No finished runs in `{runs_dir()}`. Create some with `make demo` or "
+            "`aml-nb compare --data DATA --out runs`, then reload this page.")
+    st.stop()

@@ -1,0 +1,32 @@
+"Predict: upload cells, get subtypes, Grad-CAM and a patient-level summary."
+import streamlit as st
+from common import header, store, pick_run, no_runs, predictor
+from aml_nb.dashboard import read_upload, top_k, patient_summary, predict_and_explain
+from aml_nb.explain import overlay
+
+header('Predict')
+runs, _ = store()
+if not runs: no_runs()
+run = pick_run(runs, 'model')
+pred = predictor(run['path'])
+ece = run['metrics']['cell']['ece']
+st.caption(f"Test balanced accuracy {run['metrics']['cell']['balanced_accuracy']:.3f}; expected calibration error {ece:.3f}: "
+           "a probability is the model's confidence, which can be miscalibrated by about that much.")
+files = st.file_uploader('single-cell images (several = one patient)', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
+                         accept_multiple_files=True, key='upload')
+method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+images, names = [], []
+for f in files or []:
+    try: images.append(read_upload(f.name, f.getvalue())); names.append(f.name)
+    except ValueError as e: st.error(str(e))
+if images:
+    probs, cams = predict_and_explain(pred, images, method)
+    for name, im, p, cam in zip(names, images, top_k(probs, pred.classes), cams):
+        c1, c2, c3 = st.columns([1, 1, 2])
+        c1.image(im, caption=name, width=200)
+        c2.image(overlay(im, cam), caption=f'{method} for {p[0][0]}', width=240)
+        c3.markdown('\n'.join(f"- **{c}**: {v:.1%}" for c, v in p))
+    if len(images) > 1:
+        s = patient_summary(probs, pred.classes, names)
+        st.subheader(f"patient-level: {s['predicted']} ({s['probability']:.1%}, mean over {len(images)} cells)")
+        st.dataframe(s['drivers'].head(5), hide_index=True)

@@ -1,0 +1,49 @@
+"Grad-CAM explorer: browse test cells, compare models and methods, localisation scores."
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+from common import header, store, no_runs, predictor
+from aml_nb.dashboard import predict_and_explain
+from aml_nb.explain import overlay, localisation_score, stain_masks
+from aml_nb.experiments import find_runs
+
+header('Grad-CAM explorer')
+runs, _ = store()
+if not runs: no_runs()
+base = runs[0]
+cells = pd.read_csv(Path(base['path'])/'predictions.csv')
+c1, c2, c3, c4 = st.columns(4)
+true = c1.selectbox('true class', ['all'] + sorted(cells.label.unique()), key='true')
+predicted = c2.selectbox('predicted class', ['all'] + sorted(cells.predicted.unique()), key='pred')
+wrong = c3.checkbox('misclassified only', key='wrong')
+patients = sorted(cells.patient_id.dropna().astype(str).unique())
+patient = c4.selectbox('patient', ['all'] + patients, key='patient')
+sel = cells
+if true != 'all': sel = sel[sel.label == true]
+if predicted != 'all': sel = sel[sel.predicted == predicted]
+if wrong: sel = sel[sel.label != sel.predicted]
+if patient != 'all': sel = sel[sel.patient_id.astype(str) == patient]
+st.caption(f"{len(sel)} test cells of run {base['id']} match")
+if sel.empty: st.stop()
+path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: Path(p).name, key='cell')
+method = st.selectbox('method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in runs[:3]],
+                        format_func=lambda p: Path(p).name, key='models')
+row = cells.set_index('path').loc[path]
+im = Image.open(path).convert('RGB')
+mask_path = Path(path).parent/'masks'/Path(path).name
+mask = Image.open(mask_path) if mask_path.exists() else stain_masks(im)
+cols = st.columns(max(1, len(chosen)))
+for col, rp in zip(cols, chosen):
+    pred = predictor(rp)
+    probs, cams = predict_and_explain(pred, [im], method)
+    score = localisation_score(cams[0], np.asarray(mask))
+    col.image(overlay(im, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
+    col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")
+explain = [pd.read_json(r/'explain.json', typ='series') for r in find_runs(Path(base['path']).parent) if (r/'explain.json').exists()]
+if explain:
+    st.subheader('localisation on the test split: trained vs randomised weights')
+    st.dataframe(pd.DataFrame([dict(run=r.name, **{f'trained {k}': v for k, v in r['trained'].items()},
+                                    **{f'random {k}': v for k, v in r['randomised'].items()}) for r in explain]).round(3), hide_index=True)

@@ -1,0 +1,25 @@
+"Fairness: per-subtype and per-group reports, gaps, floor, before/after mitigation."
+import pandas as pd
+import streamlit as st
+from common import header, store, pick_run, no_runs
+from aml_nb.dashboard import fig_subtype_recall, fig_group, fairness_markdown
+
+header('Fairness')
+runs, _ = store()
+if not runs: no_runs()
+run = pick_run(runs, 'model')
+f = run['fairness']; s = f['subtype']
+c1, c2, c3 = st.columns(3)
+c1.metric('minimum recall', f"{s['min_recall']:.2f}", help=s['min_recall_subtype'])
+c2.metric('recall gap (max - min)', f"{s['recall_gap']:.2f}")
+c3.metric(f"subtypes below floor {f['floor']}", len(s['below_floor']), help=', '.join(s['below_floor']) or 'none')
+st.plotly_chart(fig_subtype_recall(f), key='subtype')
+st.markdown('**mitigation, before and after** (retraining-based mitigation is compared on the Compare page, ablation)')
+st.dataframe(pd.DataFrame(f['mitigation']).round(3), hide_index=True)
+if f.get('groups'):
+    attrs = list(f['groups']['attributes'])
+    a = st.selectbox('sensitive attribute', attrs, key='attribute')
+    st.plotly_chart(fig_group(f, a), key='group')
+    st.markdown('**largest gaps between groups**')
+    st.dataframe(pd.DataFrame(f['groups']['largest_gaps']).round(3), hide_index=True)
+st.download_button('download the report (Markdown)', fairness_markdown(run), file_name=f"fairness_{run['id']}.md", key='download')

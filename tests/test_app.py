@@ -1,0 +1,75 @@
+"Every dashboard page with Streamlit's AppTest, on a demo-like run store and on an empty one."
+import io, json
+from pathlib import Path
+import numpy as np, pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent/'app'
+PAGES = ['pages/1_Predict.py', 'pages/2_Compare.py', 'pages/3_Grad-CAM.py', 'pages/4_Fairness.py']
+
+
+def _app(monkeypatch, runs, page=None):
+    import streamlit as st
+    st.cache_resource.clear(); st.cache_data.clear()
+    monkeypatch.setenv('AML_NB_RUNS', str(runs)); monkeypatch.chdir(APP); monkeypatch.syspath_prepend(str(APP))   # as `streamlit run app/Home.py` does
+    at = AppTest.from_file(str(APP/(page or 'Home.py')), default_timeout=120)
+    return at.run()
+
+
+@pytest.mark.parametrize('page', [None] + PAGES)
+def test_every_page_renders_on_the_demo_store(monkeypatch, run_store, page):
+    at = _app(monkeypatch, run_store, page)
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize('page', [None] + PAGES)
+def test_every_page_renders_on_an_empty_store(monkeypatch, tmp_path, page):
+    at = _app(monkeypatch, tmp_path, page)
+    assert not at.exception
+    assert any('No finished runs' in i.value for i in at.info)
+
+
+def test_home_lists_runs_and_device(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store)
+    assert 'CPU' in at.metric[0].value or 'GPU' in at.metric[0].value
+    assert len(at.dataframe[0].value) == 6   # 3 compared + 3 ablation runs
+
+
+def _png(im):
+    b = io.BytesIO(); im.save(b, 'PNG'); return b.getvalue()
+
+
+def test_upload_gives_prediction_and_overlay(monkeypatch, run_store, cohort):
+    at = _app(monkeypatch, run_store, 'pages/1_Predict.py')
+    cells = cohort[cohort.split == 'test'].path[:2].tolist()
+    at.file_uploader(key='upload').set_value([(Path(p).name, Path(p).read_bytes(), 'image/png') for p in cells]).run()
+    assert not at.exception, at.exception
+    assert len(at.get('image')) == 4   # each cell and its Grad-CAM overlay
+    probs = [m.value for m in at.markdown if m.value.startswith('- **')]
+    assert len(probs) == 2 and all('%' in p for p in probs)
+    assert any('patient-level' in s.value for s in at.subheader)
+
+
+def test_bad_upload_shows_an_error(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, 'pages/1_Predict.py')
+    at.file_uploader(key='upload').set_value([('notes.png', b'this is text', 'image/png')]).run()
+    assert not at.exception
+    assert any('notes.png: not an image' in e.value for e in at.error)
+
+
+def test_selecting_another_model_changes_the_charts(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, 'pages/2_Compare.py')
+    spec = lambda: json.loads(at.get('plotly_chart')[-1].proto.spec)   # per-class recall of the chosen run
+    before = spec()
+    from aml_nb.experiments import find_runs
+    last = str(find_runs(run_store)[-1])
+    assert at.selectbox(key='model').value != last
+    at.selectbox(key='model').set_value(last).run()
+    assert not at.exception and spec() != before
+
+
+def test_fairness_page_offers_the_report(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, 'pages/4_Fairness.py')
+    assert at.metric[0].label == 'minimum recall'
+    assert len(at.get('download_button')) == 1
