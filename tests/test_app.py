@@ -73,3 +73,12 @@ def test_fairness_page_offers_the_report(monkeypatch, run_store):
     at = _app(monkeypatch, run_store, 'pages/4_Fairness.py')
     assert at.metric[0].label == 'minimum recall'
     assert len(at.get('download_button')) == 1
+
+
+def test_report_cli_writes_markdown_and_html(run_store, tmp_path):
+    from aml_nb.cli import main
+    assert main(['report', str(run_store/'ablation'), '--out', str(tmp_path/'abl')]) == 0
+    md = (tmp_path/'abl.md').read_text()
+    assert 'Bias mitigation, before and after' in md and 'no_mixup' in md
+    assert (tmp_path/'abl.html').read_text().count('plotly-graph-div') >= 4
+    assert main(['report', str(run_store/'missing')]) == 2
