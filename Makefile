@@ -30,8 +30,8 @@ pytest: install  ## package, CLI, fault and dashboard tests
 
 test: nbtest pytest
 
-sync: install  ## regenerate aml_nb/ from nbs/ and clean notebook metadata
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+sync: install  ## clean notebook metadata, then regenerate aml_nb/ from nbs/ (this order keeps cell ids stable)
+	$(BIN)/nbdev_clean && $(BIN)/nbdev_export
 
 clean:
 	rm -rf runs data test-artifacts
