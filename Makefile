@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat settings.ini setup.py | cksum | cut -d' ' -f1)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install demo app test nbtest pytest sync clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser demo app test nbtest pytest screenshots sync clean
 
 $(STAMP): settings.ini setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "aml_nb needs Python >= 3.11")'
@@ -16,6 +18,10 @@ $(STAMP): settings.ini setup.py
 
 install: $(STAMP)
 
+browser:  ## Debian's Chromium for the real-browser tests (Playwright cannot download its own browser here)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
+	  || { echo "the browser tests need Chromium at /usr/bin/chromium: apt-get install chromium" >&2; exit 1; }
+
 demo: install  ## synthetic cohort, quick comparison + ablation, fairness and Grad-CAM summaries, then the dashboard
 	$(BIN)/aml-nb demo
 
@@ -25,10 +31,13 @@ app: install
 nbtest: install  ## the examples in the notebooks
 	$(BIN)/nbdev_test --n_workers 2
 
-pytest: install  ## package, CLI, fault and dashboard tests
+pytest: install browser  ## package, CLI, fault, dashboard and real-browser tests
 	$(BIN)/python -m pytest -q
 
 test: nbtest pytest
+
+screenshots: install browser  ## the README's pictures: every page in Chromium on the `make demo` run store
+	AML_NB_BROWSER_RUNS=runs/demo AML_NB_SHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py
 
 sync: install  ## clean notebook metadata, then regenerate aml_nb/ from nbs/ (this order keeps cell ids stable)
 	$(BIN)/nbdev_clean && $(BIN)/nbdev_export

@@ -7,12 +7,13 @@ header('aml_nb: AML subtypes from blood-smear cells')
 st.markdown("""
 aml_nb classifies single white-cell images from peripheral-blood smears into acute myeloid leukaemia subtypes with
 ConvNeXt, ResNet and Vision Transformer models trained with Mixup, SWA and bias mitigation; it explains them with
-Grad-CAM and reports their performance per subtype and per patient group.
+Grad-CAM, reports their performance per subtype and per patient group, and fuses them with genomic and molecular data.
 
 **What it is not:** a diagnostic device. The built-in demo data are *synthetic drawings*, not patients.
 
 Pages: **Predict** (upload cells), **Compare** (models and ablations), **Grad-CAM** (explore explanations),
-**Fairness** (per-subtype and per-group reports).
+**Fairness** (per-subtype and per-group reports), **Multimodal** (cells + genomic profile: image-only vs
+genomics-only vs fused).
 """)
 st.metric('compute', device_name())
 runs, problems = store()

@@ -3,12 +3,19 @@ import streamlit as st
 from aml_nb.dashboard import runs_dir, DISCLAIMER
 from aml_nb.experiments import load_runs
 from aml_nb.infer import Predictor
+from aml_nb.multimodal import FusionPredictor
 
 
 @st.cache_resource(show_spinner='loading model...')
 def predictor(run_path: str) -> Predictor:
     "One Predictor per run, loaded once per server process."
     return Predictor.from_run(run_path, workers=0)
+
+
+@st.cache_resource(show_spinner='loading fusion model...')
+def fusion_predictor(fusion_dir: str, model: str) -> FusionPredictor:
+    "One FusionPredictor per fusion folder and model, loaded once per server process."
+    return FusionPredictor(fusion_dir, model)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -35,9 +35,11 @@ TINY = dict(img_size=32, epochs=1, batch_size=16, workers=0)
 
 @pytest.fixture(scope='session')
 def run_store(tmp_path_factory, cohort):
-    "A run store like `make demo` writes, at toy scale: a comparison and an ablation."
+    "A run store like `make demo` writes, at toy scale: a comparison, an ablation and a genomic fusion."
     from aml_nb.experiments import compare, ablate
     d = tmp_path_factory.mktemp('runs')
     compare(cohort, d/'compare', 'quick', progress=False, **TINY)
     ablate(cohort, d/'ablation', 'convnext_atto', 'quick', ['no_mixup', 'no_balance'], progress=False, **TINY)
+    from aml_nb.multimodal import fuse_run
+    fuse_run(d/'compare'/'convnext_atto-s0', cohort.attrs['root'] + '/patients.csv', epochs=5, bags=2, progress=False)
     return d

@@ -82,3 +82,46 @@ def test_report_cli_writes_markdown_and_html(run_store, tmp_path):
     assert 'Bias mitigation, before and after' in md and 'no_mixup' in md
     assert (tmp_path/'abl.html').read_text().count('plotly-graph-div') >= 4
     assert main(['report', str(run_store/'missing')]) == 2
+
+
+MULTI = 'pages/5_Multimodal.py'
+
+
+def test_multimodal_page_predicts_an_example_patient(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, MULTI)
+    assert not at.exception, at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert m['fused prediction'] in json.loads((run_store/'compare'/'convnext_atto-s0'/'classes.json').read_text())
+    assert m['modalities used'] in ('image+genomics', 'image')   # a test patient may lack a profile
+    assert any('true subtype' in c.value for c in at.caption)
+    names = {d['name'] for d in json.loads(at.get('plotly_chart')[-1].proto.spec)['data']}
+    assert {'image', 'fused'} <= names
+
+
+def test_multimodal_page_takes_a_typed_profile(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, MULTI)
+    at.radio(key='source').set_value('upload cells and enter a profile').run()
+    assert any('Upload cells or enter' in i.value for i in at.info)
+    at.text_input(key='g_wbc').set_value('lots').run()
+    assert not at.exception
+    assert any("column 'wbc', row 1" in e.value and "'lots' is not a number" in e.value for e in at.error)
+    at.text_input(key='g_wbc').set_value('2.1').run()
+    at.selectbox(key='g_FLT3_ITD').set_value('1').run()
+    assert not at.exception and not at.error
+    assert {x.label: x.value for x in at.metric}['modalities used'] == 'genomics'   # no cells: genomics alone, and it says so
+
+
+def test_multimodal_page_on_an_empty_store(monkeypatch, tmp_path):
+    at = _app(monkeypatch, tmp_path, MULTI)
+    assert not at.exception
+    assert any('No fusion results' in i.value for i in at.info)
+
+
+def test_fuse_cli_names_the_bad_value(run_store, tmp_path, capsys):
+    from aml_nb.cli import main
+    bad = tmp_path/'genomics.csv'
+    bad.write_text('patient_id,KIT,wbc\nP0001,1,12\nP0002,maybe,3\n')
+    assert main(['fuse', '--run', str(run_store/'compare'/'resnet18-s0'), '--genomics', str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "genomics.csv" in err and "column 'KIT', row 2 (patient P0002): 'maybe' is not a mutation call" in err
+    assert not (run_store/'compare'/'resnet18-s0'/'fusion').exists()   # nothing half-written

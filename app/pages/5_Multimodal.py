@@ -1,0 +1,61 @@
+"Multimodal: a patient's cells and genomic profile; image-only vs genomics-only vs fused."
+import json
+from pathlib import Path
+import pandas as pd
+import streamlit as st
+from common import header, fusion_predictor
+from aml_nb.dashboard import runs_dir, fusion_rows, fig_fusion, fig_sources, fusion_example, read_upload
+from aml_nb.data import load_rgb
+from aml_nb.multimodal import find_fusions
+
+header('Multimodal')
+fusions = find_fusions(runs_dir())
+if not fusions:
+    st.info(f"No fusion results in `{runs_dir()}`. Create them with `make demo`, or "
+            "`aml-nb fuse --run RUN --genomics patients.csv`, then reload this page.")
+    st.stop()
+root = runs_dir().resolve()
+fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
+                    format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
+meta = json.loads((fdir/'fusion.json').read_text()); rows = fusion_rows(fdir)
+st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
+level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
+st.plotly_chart(fig_fusion(rows, level), key='fusion_chart')
+st.dataframe(rows.round(3), hide_index=True, key='fusion_table')
+
+st.subheader('one patient')
+fused = sorted(p.parent.name for p in fdir.glob('fused_*/model.safetensors'))
+model = st.selectbox('fused model', fused, index=fused.index('fused_attention_patient') if 'fused_attention_patient' in fused else 0, key='model')
+fp = fusion_predictor(str(fdir), model)
+source = st.radio('input', ['example test patient', 'upload cells and enter a profile'], horizontal=True, key='source')
+images, profile, truth = [], {}, None
+if source == 'example test patient':
+    pids = sorted(pd.read_csv(fdir/'image'/'predictions.csv', dtype={'patient_id': str}).patient_id.unique())
+    ex = fusion_example(fdir, st.selectbox('patient', pids, key='patient'))
+    images, profile, truth = [load_rgb(p) for p in ex['paths']], ex['profile'], ex['label']
+    st.image(images[:12], width=80)
+    st.dataframe(pd.DataFrame([profile]) if profile else pd.DataFrame(), hide_index=True, key='profile_table')
+else:
+    for f in st.file_uploader('cell images of one patient', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
+                              accept_multiple_files=True, key='upload') or []:
+        try: images.append(read_upload(f.name, f.getvalue()))
+        except ValueError as e: st.error(str(e))
+    st.markdown('genomic profile (leave unknown what was not measured)')
+    cols = st.columns(4)
+    for i, (c, f) in enumerate(fp.encoder.schema.items()):
+        box = cols[i % 4]
+        if f.kind in ('binary', 'category'):
+            v = box.selectbox(c, ['unknown', *(('0', '1') if f.kind == 'binary' else f.values)], key=f'g_{c}', help=f.doc)
+            profile[c] = '' if v == 'unknown' else v
+        else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
+if images or any(str(v).strip() for v in profile.values()):
+    try: r = fp.predict(images, profile)
+    except ValueError as e: st.error(str(e)); st.stop()
+    top = r['classes'][int(r['fused'].argmax())]
+    c1, c2, c3 = st.columns(3)
+    c1.metric('fused prediction', top, f"{r['fused'].max():.1%}")
+    c2.metric('modalities used', r['modalities'])
+    if r['weights']: c3.metric('weight on genomics', f"{r['weights']['genomics']:.2f}")
+    if truth: st.caption(f"true subtype of this test patient: {truth}")
+    st.plotly_chart(fig_sources(r), key='sources')
+else: st.info('Upload cells or enter at least one genomic value.')

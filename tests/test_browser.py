@@ -1,0 +1,105 @@
+"""The dashboard in a real browser (Debian Chromium through Playwright), started as users start it: `aml-nb app`.
+
+Screenshots of every page go to $AML_NB_SHOTS (default test-artifacts/browser). `make screenshots` runs this module
+on the `make demo` run store and writes the README's pictures to docs/screenshots.
+"""
+import os, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get('AML_NB_CHROMIUM', '/usr/bin/chromium'))
+SHOTS = Path(os.environ.get('AML_NB_SHOTS', ROOT/'test-artifacts'/'browser'))
+PAGES = {'home': '', 'predict': 'Predict', 'compare': 'Compare', 'grad-cam': 'Grad-CAM', 'fairness': 'Fairness', 'multimodal': 'Multimodal'}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def store(request):
+    "The run store to show: $AML_NB_BROWSER_RUNS (e.g. runs/demo for the README's pictures), else the toy store."
+    env = os.environ.get('AML_NB_BROWSER_RUNS')
+    return Path(env).resolve() if env else request.getfixturevalue('run_store')
+
+
+@pytest.fixture(scope='module')
+def app_url(store, tmp_path_factory):
+    "`aml-nb app` on the store, on a free localhost port; stopped after the module."
+    port = _free_port(); log = tmp_path_factory.mktemp('app')/'app.log'
+    cmd = [str(Path(sys.executable).parent/'aml-nb'), 'app', '--runs', str(store), '--port', str(port)]
+    with open(log, 'w') as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f'http://localhost:{port}'
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f'{url}/_stcore/health', timeout=2).read() == b'ok': break
+            except OSError: time.sleep(.5)
+        else: pytest.fail(f"the dashboard did not come up in 60 s:\n{log.read_text()}")
+        yield url
+    finally:
+        proc.terminate(); proc.wait(20)
+    assert 'Traceback' not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) or set AML_NB_CHROMIUM"
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox', '--headless'])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={'width': 1400, 'height': 2000})   # tall: Streamlit scrolls inside the page, so full_page alone does not show more
+    pg = ctx.new_page(); pg.set_default_timeout(120_000)
+    yield pg
+    ctx.close()
+
+
+def _settle(page):
+    "Wait until the script has finished running and nothing is loading."
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.wait_for_load_state('networkidle')
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS/f'{name}.png'), full_page=True)
+
+
+@pytest.mark.parametrize('name', list(PAGES))
+def test_every_page_opens_without_an_exception(app_url, page, name):
+    page.goto(f'{app_url}/{PAGES[name]}')
+    _settle(page)
+    assert page.get_by_test_id('stException').count() == 0
+    assert 'research tool, not a diagnostic device' in page.inner_text('body')
+    if name in ('compare', 'fairness', 'multimodal'): page.get_by_test_id('stPlotlyChart').first.wait_for()
+    _shot(page, name)
+
+
+def test_predict_upload_shows_prediction_and_heatmap(app_url, page, store):
+    import pandas as pd
+    run = next(p for p in sorted((store/'compare').glob('*-s0')))
+    cells = pd.read_csv(run/'predictions.csv').path[:3].tolist()
+    page.goto(f'{app_url}/Predict'); _settle(page)
+    with page.expect_file_chooser() as fc: page.get_by_test_id('stFileUploaderDropzone').click()
+    fc.value.set_files(cells)
+    page.get_by_text('patient-level:').wait_for()
+    _settle(page)
+    assert page.get_by_test_id('stImage').count() >= 6   # each cell and its Grad-CAM overlay
+    assert page.get_by_test_id('stException').count() == 0
+    _shot(page, 'predict_upload')
+
+
+def test_multimodal_gives_the_fused_prediction(app_url, page):
+    page.goto(f'{app_url}/Multimodal'); _settle(page)
+    page.get_by_text('fused prediction').wait_for()
+    assert page.get_by_text('modalities used').count() == 1
+    _shot(page, 'multimodal_patient')
