@@ -1,4 +1,6 @@
 "Shared, cached resources of the dashboard pages (layout helpers only; computation lives in aml_nb)."
+import sys
+from pathlib import Path
 import streamlit as st
 from aml_nb.dashboard import runs_dir, DISCLAIMER
 from aml_nb.experiments import load_runs
@@ -9,6 +11,7 @@ from aml_nb.multimodal import FusionPredictor
 @st.cache_resource(show_spinner='loading model...')
 def predictor(run_path: str) -> Predictor:
     "One Predictor per run, loaded once per server process."
+    print(f"aml_nb: loaded model of run {Path(run_path).name}", file=sys.stderr, flush=True)   # no patient data here
     return Predictor.from_run(run_path, workers=0)
 
 

@@ -3,7 +3,7 @@
 Screenshots of every page go to $AML_NB_SHOTS (default test-artifacts/browser). `make screenshots` runs this module
 on the `make demo` run store and writes the README's pictures to docs/screenshots.
 """
-import os, socket, subprocess, sys, time, urllib.request
+import asyncio, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -25,6 +25,9 @@ def store(request):
     return Path(env).resolve() if env else request.getfixturevalue('run_store')
 
 
+SERVER = {}   # the running dashboard: url, process, log
+
+
 @pytest.fixture(scope='module')
 def app_url(store, tmp_path_factory):
     "`aml-nb app` on the store, on a free localhost port; stopped after the module."
@@ -39,6 +42,7 @@ def app_url(store, tmp_path_factory):
                 if urllib.request.urlopen(f'{url}/_stcore/health', timeout=2).read() == b'ok': break
             except OSError: time.sleep(.5)
         else: pytest.fail(f"the dashboard did not come up in 60 s:\n{log.read_text()}")
+        SERVER.update(url=url, proc=proc, log=log)
         yield url
     finally:
         proc.terminate(); proc.wait(20)
@@ -103,3 +107,61 @@ def test_multimodal_gives_the_fused_prediction(app_url, page):
     page.get_by_text('fused prediction').wait_for()
     assert page.get_by_text('modalities used').count() == 1
     _shot(page, 'multimodal_patient')
+
+
+def _rss_mb(pid):
+    import psutil
+    p = psutil.Process(pid)
+    return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
+
+
+SESSIONS = int(os.environ.get('AML_NB_LOAD_SESSIONS', 4))
+
+
+def test_concurrent_sessions_share_one_model_and_leave_no_trace(app_url, store, tmp_path):
+    """N browser sessions upload cells at once (named after a patient id). None fails, memory stays bounded,
+    the model is loaded once, and neither the uploads nor the patient id reach the disk or the server log."""
+    import pandas as pd
+    from playwright.async_api import async_playwright
+    run = next(p for p in sorted((store/'compare').glob('*-s0')))
+    src = pd.read_csv(run/'predictions.csv').path[:2].tolist()
+    secret = 'PATIENT-7Q4Z'   # a patient identifier that must never be logged or written
+    cells = [shutil.copy(p, tmp_path/f'{secret}_{i}.png') for i, p in enumerate(src)]
+    t0 = time.time(); rss0 = _rss_mb(SERVER['proc'].pid); lat, errors = [], []
+
+    async def session(browser, i):
+        ctx = await browser.new_context(); page = await ctx.new_page(); page.set_default_timeout(300_000)
+        try:
+            await page.goto(f'{app_url}/Predict')
+            await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+            s = time.perf_counter()
+            async with page.expect_file_chooser() as fc: await page.get_by_test_id('stFileUploaderDropzone').click()
+            await (await fc.value).set_files(cells)
+            await page.get_by_text('patient-level:').wait_for()
+            lat.append(time.perf_counter() - s)
+            if await page.get_by_test_id('stException').count(): errors.append(f'session {i}: exception on the page')
+        except Exception as e: errors.append(f'session {i}: {type(e).__name__}: {e}')
+        finally: await ctx.close()
+
+    async def main():
+        async with async_playwright() as p:
+            b = await p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox', '--headless'])
+            await asyncio.gather(*(session(b, i) for i in range(SESSIONS)))
+            await b.close()
+
+    th = threading.Thread(target=lambda: asyncio.run(main())); th.start(); th.join()   # the sync browser fixture owns this thread's loop
+    rss1 = _rss_mb(SERVER['proc'].pid)
+    figures = dict(sessions=SESSIONS, errors=len(errors), seconds_to_prediction_median=float(pd.Series(lat).median()) if lat else None,
+                   seconds_to_prediction_max=max(lat) if lat else None, server_rss_mb_before=round(rss0), server_rss_mb_after=round(rss1))
+    SHOTS.mkdir(parents=True, exist_ok=True); (SHOTS/'load.json').write_text(json.dumps(figures, indent=1))
+    print(figures)
+    assert not errors, errors
+    assert len(lat) == SESSIONS
+    assert rss1 - rss0 < 150 * SESSIONS, figures   # bounded: no per-session copy of the model (one is ~20-100 MB)
+    log = SERVER['log'].read_text()
+    loads = [l for l in log.splitlines() if 'aml_nb: loaded model of run' in l]
+    assert loads and len(loads) == len(set(loads)), loads   # st.cache_resource: each model loaded once per server, whatever the sessions
+    assert secret not in log   # privacy: upload names (here a patient id) never reach the log
+    written = [p for d in (store, ROOT/'app', Path(tempfile.gettempdir())) for p in d.rglob(f'*{secret}*')
+               if p.is_file() and p.stat().st_mtime >= t0 and tmp_path not in p.parents]
+    assert not written, written   # ...nor the disk: uploads stay in the session's memory
