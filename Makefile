@@ -22,8 +22,10 @@ browser:  ## Debian's Chromium for the real-browser tests (Playwright cannot dow
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || { echo "the browser tests need Chromium at /usr/bin/chromium: apt-get install chromium" >&2; exit 1; }
 
-demo: install  ## synthetic cohort, quick comparison + ablation, fairness and Grad-CAM summaries, then the dashboard
-	$(BIN)/aml-nb demo
+PRESET ?= quick
+
+demo: install  ## synthetic cohort, comparison + ablation, Grad-CAM, genomic fusion and fairness, then the dashboard (PRESET=paper on a GPU)
+	$(BIN)/aml-nb demo --preset $(PRESET) $(if $(filter-out quick,$(PRESET)),--runs runs/demo-$(PRESET))
 
 app: install
 	$(BIN)/aml-nb app --runs runs/demo
@@ -37,7 +39,8 @@ pytest: install browser  ## package, CLI, fault, dashboard and real-browser test
 test: nbtest pytest
 
 screenshots: install browser  ## the README's pictures: every page in Chromium on the `make demo` run store
-	AML_NB_BROWSER_RUNS=runs/demo AML_NB_SHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py
+	AML_NB_BROWSER_RUNS=runs/demo AML_NB_SHOTS=docs/screenshots AML_NB_LOAD_SESSIONS=8 \
+	  AML_NB_LOAD_OUT=bench/results/dashboard_load_cpu/load.json $(BIN)/python -m pytest -q tests/test_browser.py
 
 sync: install  ## clean notebook metadata, then regenerate aml_nb/ from nbs/ (this order keeps cell ids stable)
 	$(BIN)/nbdev_clean && $(BIN)/nbdev_export

@@ -1,8 +1,11 @@
 "Predict: upload cells, get subtypes, Grad-CAM and a patient-level summary."
+from pathlib import Path
+import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor
 from aml_nb.dashboard import read_upload, top_k, patient_summary, predict_and_explain
 from aml_nb.explain import overlay
+from aml_nb.data import load_rgb
 
 header('Predict')
 runs, _ = store()
@@ -12,13 +15,22 @@ pred = predictor(run['path'])
 ece = run['metrics']['cell']['ece']
 st.caption(f"Test balanced accuracy {run['metrics']['cell']['balanced_accuracy']:.3f}; expected calibration error {ece:.3f}: "
            "a probability is the model's confidence, which can be miscalibrated by about that much.")
-files = st.file_uploader('single-cell images (several = one patient)', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
-                         accept_multiple_files=True, key='upload')
-method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+source = st.radio('cells', ['upload', 'examples from the test split'], horizontal=True, key='source')
 images, names = [], []
-for f in files or []:
-    try: images.append(read_upload(f.name, f.getvalue())); names.append(f.name)
-    except ValueError as e: st.error(str(e))
+if source == 'upload':
+    files = st.file_uploader('single-cell images (several = one patient)', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
+                             accept_multiple_files=True, key='upload')
+    for f in files or []:
+        try: images.append(read_upload(f.name, f.getvalue())); names.append(f.name)
+        except ValueError as e: st.error(str(e))
+else:
+    test = pd.read_csv(Path(run['path'])/'predictions.csv')
+    picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
+                           format_func=lambda p: f"{Path(p).name} (true {test.set_index('path').label[p]})", key='examples')
+    for p in picks:
+        try: images.append(load_rgb(p)); names.append(Path(p).name)
+        except ValueError as e: st.error(str(e))
+method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
 if images:
     probs, cams = predict_and_explain(pred, images, method)
     for name, im, p, cam in zip(names, images, top_k(probs, pred.classes), cams):

@@ -7,6 +7,7 @@ from PIL import Image
 from common import header, store, no_runs, predictor
 from aml_nb.dashboard import predict_and_explain
 from aml_nb.explain import overlay, localisation_score, stain_masks
+from aml_nb.data import load_rgb
 from aml_nb.experiments import find_runs
 
 header('Grad-CAM explorer')
@@ -28,17 +29,19 @@ if patient != 'all': sel = sel[sel.patient_id.astype(str) == patient]
 st.caption(f"{len(sel)} test cells of run {base['id']} match")
 if sel.empty: st.stop()
 path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: Path(p).name, key='cell')
-method = st.selectbox('method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+m1, m2 = st.columns(2)
+method = m1.selectbox('method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
 chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in runs[:3]],
                         format_func=lambda p: Path(p).name, key='models')
 row = cells.set_index('path').loc[path]
-im = Image.open(path).convert('RGB')
+im = load_rgb(path)
 mask_path = Path(path).parent/'masks'/Path(path).name
 mask = Image.open(mask_path) if mask_path.exists() else stain_masks(im)
 cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
     pred = predictor(rp)
-    probs, cams = predict_and_explain(pred, [im], method)
+    probs, cams = predict_and_explain(pred, [im], method, None if target == 'predicted' else target)
     score = localisation_score(cams[0], np.asarray(mask))
     col.image(overlay(im, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
     col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 from common import header, fusion_predictor
-from aml_nb.dashboard import runs_dir, fusion_rows, fig_fusion, fig_sources, fusion_example, read_upload
+from aml_nb.dashboard import runs_dir, fusion_rows, best_fused, fig_fusion, fig_sources, fusion_example, read_upload
 from aml_nb.data import load_rgb
 from aml_nb.multimodal import find_fusions
 
@@ -25,7 +25,8 @@ st.dataframe(rows.round(3), hide_index=True, key='fusion_table')
 
 st.subheader('one patient')
 fused = sorted(p.parent.name for p in fdir.glob('fused_*/model.safetensors'))
-model = st.selectbox('fused model', fused, index=fused.index('fused_attention_patient') if 'fused_attention_patient' in fused else 0, key='model')
+best = best_fused(rows[rows.model.isin(fused)])
+model = st.selectbox('fused model (default: the best on the test patients)', fused, index=fused.index(best), key='model')
 fp = fusion_predictor(str(fdir), model)
 source = st.radio('input', ['example test patient', 'upload cells and enter a profile'], horizontal=True, key='source')
 images, profile, truth = [], {}, None
@@ -53,7 +54,7 @@ if images or any(str(v).strip() for v in profile.values()):
     except ValueError as e: st.error(str(e)); st.stop()
     top = r['classes'][int(r['fused'].argmax())]
     c1, c2, c3 = st.columns(3)
-    c1.metric('fused prediction', top, f"{r['fused'].max():.1%}")
+    c1.metric(f"fused prediction ({r['fused'].max():.0%})", top)
     c2.metric('modalities used', r['modalities'])
     if r['weights']: c3.metric('weight on genomics', f"{r['weights']['genomics']:.2f}")
     if truth: st.caption(f"true subtype of this test patient: {truth}")
