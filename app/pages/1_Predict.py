@@ -24,9 +24,9 @@ if source == 'upload':
         try: images.append(read_upload(f.name, f.getvalue())); names.append(f.name)
         except ValueError as e: st.error(str(e))
 else:
-    test = pd.read_csv(Path(run['path'])/'predictions.csv')
+    test = pd.read_csv(Path(run['path'])/'predictions.csv'); truth = dict(zip(test.path, test.label))
     picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
-                           format_func=lambda p: f"{Path(p).name} (true {test.set_index('path').label[p]})", key='examples')
+                           format_func=lambda p: f"{Path(p).name} (true {truth[p]})", key='examples')
     for p in picks:
         try: images.append(load_rgb(p)); names.append(Path(p).name)
         except ValueError as e: st.error(str(e))

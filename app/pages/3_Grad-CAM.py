@@ -41,6 +41,8 @@ mask = Image.open(mask_path) if mask_path.exists() else stain_masks(im)
 cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
     pred = predictor(rp)
+    if target != 'predicted' and target not in pred.classes:
+        col.warning(f"{Path(rp).name} has no class {target!r}"); continue
     probs, cams = predict_and_explain(pred, [im], method, None if target == 'predicted' else target)
     score = localisation_score(cams[0], np.asarray(mask))
     col.image(overlay(im, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
