@@ -110,7 +110,10 @@ def test_multimodal_gives_the_fused_prediction(app_url, tab):
     page = tab
     page.goto(f'{app_url}/Multimodal'); _settle(page)
     page.get_by_text('fused prediction (').wait_for()
-    assert page.get_by_text('modalities used').count() == 1
+    page.get_by_text('modalities used').wait_for()   # wait, not count: the page renders element by element
+    page.get_by_test_id('stPlotlyChart').nth(1).wait_for()   # the comparison and the patient's three answers
+    _settle(page)
+    assert page.get_by_test_id('stException').count() == 0
     _shot(page, 'multimodal_patient')
 
 
