@@ -97,8 +97,7 @@ def test_predict_upload_shows_prediction_and_heatmap(app_url, tab, store):
     run = next(p for p in sorted((store/'compare').glob('*-s0')))
     cells = pd.read_csv(run/'predictions.csv').path[:3].tolist()
     page.goto(f'{app_url}/Predict'); _settle(page)
-    with page.expect_file_chooser() as fc: page.get_by_test_id('stFileUploaderDropzone').click()
-    fc.value.set_files(cells)
+    page.locator("input[type='file']").set_input_files(cells)   # the uploader's own input (a file-chooser click can race a rerun)
     page.get_by_text('patient-level:').wait_for()
     page.get_by_test_id('stImage').nth(5).wait_for()   # each cell and its Grad-CAM overlay: 6 images
     _settle(page)
@@ -139,13 +138,12 @@ def test_concurrent_sessions_share_one_model_and_leave_no_trace(app_url, store, 
     lat, errors = [], []
 
     async def session(browser, i):
-        ctx = await browser.new_context(); page = await ctx.new_page(); page.set_default_timeout(300_000)
+        ctx = await browser.new_context(); page = await ctx.new_page(); page.set_default_timeout(180_000)
         try:
             await page.goto(f'{app_url}/Predict')
             await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
             s = time.perf_counter()
-            async with page.expect_file_chooser() as fc: await page.get_by_test_id('stFileUploaderDropzone').click()
-            await (await fc.value).set_files(cells)
+            await page.locator("input[type='file']").set_input_files(cells)   # straight into the uploader's input: no chooser-event race
             await page.get_by_text('patient-level:').wait_for()
             lat.append(time.perf_counter() - s)
             if await page.get_by_test_id('stException').count(): errors.append(f'session {i}: exception on the page')
