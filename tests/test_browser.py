@@ -122,6 +122,12 @@ def _rss_mb(pid):
     return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
 
 
+def _server_state()->str:
+    "Whether the dashboard is still up, and the end of its log: what a failed browser test should show."
+    code = SERVER['proc'].poll()
+    return f"dashboard {'running' if code is None else f'exited with code {code}'}; its log ends:\n{SERVER['log'].read_text()[-3000:]}"
+
+
 SESSIONS = int(os.environ.get('AML_NB_LOAD_SESSIONS', 4))
 LOAD_OUT = Path(os.environ.get('AML_NB_LOAD_OUT', ROOT/'test-artifacts'/'load.json'))
 
@@ -160,14 +166,16 @@ def test_concurrent_sessions_share_one_model_and_leave_no_trace(app_url, store, 
         th = threading.Thread(target=lambda: asyncio.run(main(n))); th.start(); th.join()   # the sync browser fixture owns this thread's loop
     t0 = time.time()
     drive(1); lat.clear()   # warm-up: the server has imported torch and loaded the model before memory is measured
+    assert not errors, (errors, _server_state())
     rss0 = _rss_mb(SERVER['proc'].pid)
     drive(SESSIONS)
+    assert SERVER['proc'].poll() is None, _server_state()
     rss1 = _rss_mb(SERVER['proc'].pid)
     figures = dict(sessions=SESSIONS, errors=len(errors), seconds_to_prediction_median=float(pd.Series(lat).median()) if lat else None,
                    seconds_to_prediction_max=max(lat) if lat else None, server_rss_mb_before=round(rss0), server_rss_mb_after=round(rss1))
     LOAD_OUT.parent.mkdir(parents=True, exist_ok=True); LOAD_OUT.write_text(json.dumps(figures, indent=1))
     print(figures)
-    assert not errors, errors
+    assert not errors, (errors, _server_state())
     assert len(lat) == SESSIONS
     assert rss1 - rss0 < 150 * SESSIONS, figures   # bounded: no per-session copy of the model (one is ~20-100 MB)
     log = SERVER['log'].read_text()
