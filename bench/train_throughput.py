@@ -1,6 +1,7 @@
-"""Issue 9, benchmark 3: the Trainer's training images per second (real cells read from disk, decoded and augmented
-by DataLoader workers) against a bare timm training step on in-memory tensors, same architecture, batch, precision
-and optimizer, measured in one run. Target: Trainer >= 0.85 x bare.
+"""Issue 9, benchmark 3: the Trainer's training images per second (real cells, decoded once into memory by
+DataLoader workers and augmented per batch on the device, the Trainer's default `loader='auto'`) against a bare timm
+training step on in-memory tensors, same architecture, batch, precision and optimizer, measured in one run.
+Target: Trainer >= 0.85 x bare.
 
     python bench/train_throughput.py [--data ../shared/data/blood9] [--arch convnext_atto --size 64 --batch-size 32 --workers 2]
 
