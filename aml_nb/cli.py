@@ -76,7 +76,7 @@ def cmd_explain(a):
     from aml_nb.explain import explain_cells, overlay
     from aml_nb.data import load_rgb
     model, info = load_model(Path(a.run)/'model.safetensors' if Path(a.run).is_dir() else a.run)
-    ims = [load_rgb(p) for p in a.images]
+    ims = [load_rgb(p, draft=info['img_size']) for p in a.images]   # decoded as for training and scoring
     cams, scores = explain_cells(model, ims, method=a.method, img_size=info['img_size'])
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     for p, im, c in zip(a.images, ims, cams): overlay(im, c).save(out/f'{Path(p).stem}_{a.method}.png')

@@ -38,10 +38,12 @@ def runs_table(runs:list[dict])->pd.DataFrame:
 # %% ../nbs/11_dashboard.ipynb #3776b464
 MAX_UPLOAD_BYTES = 20 * 2**20
 
-def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS)->Image.Image:
+def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
+                draft:int|None=None, # the model's side: decode as training and `aml-nb predict` do (`load_cell`)
+               )->Image.Image:
     "Decode uploaded bytes in memory to an RGB image, or raise ValueError naming the file and the problem."
     if len(data) > MAX_UPLOAD_BYTES: raise ValueError(f"{name}: file too large ({len(data) / 2**20:.1f} MB > {MAX_UPLOAD_BYTES // 2**20} MB)")
-    return load_rgb(data, max_pixels, name)
+    return load_rgb(data, max_pixels, name, draft)
 
 # %% ../nbs/11_dashboard.ipynb #7b721d4c
 def top_k(probs:np.ndarray, classes:list[str], k:int=3)->list[list[tuple[str, float]]]:

@@ -15,8 +15,9 @@ __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'SPLITS', 'MAX
            'DEMOGRAPHIC_COLUMNS', 'READERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUGMENTATIONS', 'AUG_STRENGTH',
            'cell_table', 'report_row', 'validate_table', 'to_rgb', 'load_rgb', 'image_problem', 'read_class_folders',
            'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_demographics',
-           'detect_layout', 'read_cells', 'split_table', 'split_hash', 'Rot90', 'cell_transforms', 'CellDataset',
-           'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment', 'summarize', 'format_summary']
+           'detect_layout', 'read_cells', 'split_table', 'split_hash', 'Rot90', 'cell_transforms', 'decode_side',
+           'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment',
+           'summarize', 'format_summary']
 
 # %% ../nbs/00_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -80,6 +81,7 @@ def to_rgb(im:Image.Image)->Image.Image:
 def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
              max_pixels:int=MAX_PIXELS, # refuse anything larger (decompression bomb)
              name:str|None=None, # how to name the source in errors (default: the path)
+             draft:int|None=None, # JPEG only: decode at the smallest scale (1/2, 1/4, 1/8) whose sides stay >= `draft` px
             )->Image.Image:
     "Decode to 8-bit RGB with `to_rgb`; a ValueError names the file and what is wrong."
     name = name or str(src)
@@ -94,7 +96,9 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
             with Image.open(src) as im:
                 w, h = im.size
                 if w * h > max_pixels: why = f"image too large ({w}x{h} px > {max_pixels:,} px)"
-                else: im.load(); return to_rgb(im)
+                else:
+                    if draft: im.draft(None, (draft, draft))   # libjpeg scales in the DCT: far less to decode and resize
+                    im.load(); return to_rgb(im)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError): why = "image too large (decompression bomb)"
     except Image.UnidentifiedImageError: why = "not an image (unrecognised format)"
     except (OSError, SyntaxError, ValueError) as e: why = f"corrupt or truncated image ({e})"
@@ -330,14 +334,36 @@ def cell_transforms(size:int, # output side in pixels
                       T.RandomHorizontalFlip(), T.RandomVerticalFlip(), *to_t, Rot90(), T.ColorJitter(*st['jitter']),
                       T.Normalize(mean, std)])
 
+# %% ../nbs/00_data.ipynb #ad31111a
+def decode_side(size:int, # the model's input side
+                train:bool=False, # for random training crops (any augmentation but 'none')
+               )->int:
+    "The side cells are decoded at: the model's own, or 1.25x for training crops (sharp, not upsampled)."
+    return math.ceil(size * 1.25) if train else size
+
+def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
+              side:int, # decode (JPEGs at reduced scale) and resize to `side` x `side`
+              **kwargs, # `max_pixels`, `name`: as for `load_rgb`
+             )->torch.Tensor: # (3, side, side) uint8
+    "A cell as a model's uint8 input: `load_rgb(draft=side)`, then the evaluation transform's (bilinear) resize."
+    return T.functional.pil_to_tensor(load_rgb(src, draft=side, **kwargs).resize((side, side), Image.BILINEAR))
+
+def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W)
+              mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
+             )->torch.Tensor:
+    "uint8 cells -> normalised float on their own device: the last steps of the evaluation transform."
+    m, s = (torch.tensor(v, device=x.device).view(-1, 1, 1) for v in (mean, std))
+    return (x.float() / 255 - m) / s
+
 # %% ../nbs/00_data.ipynb #10b7f198
 class CellDataset(Dataset):
     "Images and class indices of the rows of a CellTable."
     def __init__(self, table:pd.DataFrame, # a CellTable (one split, usually)
                  classes:list[str], # class names in logit order
                  transform=None, # PIL -> tensor; default: resize-free tensor conversion
+                 draft:int|None=None, # JPEGs: decode at reduced scale for this side (`decode_side`; see `load_rgb`)
                 ):
-        self.paths, self.labels = table.path.tolist(), table.label.tolist()
+        self.paths, self.labels, self.draft = table.path.tolist(), table.label.tolist(), draft
         self.classes, self.transform = list(classes), transform or T.Compose([T.ToImage(), T.ToDtype(torch.float32, scale=True)])
         idx = {c: i for i, c in enumerate(self.classes)}
         unknown = [(p, l) for p, l in zip(self.paths, self.labels) if l not in idx]
@@ -349,8 +375,8 @@ class CellDataset(Dataset):
             i, seed = i
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(hash((seed, i)) & 0x7FFF_FFFF_FFFF_FFFF)
-                return self.transform(load_rgb(self.paths[i])), self.targets[i]
-        return self.transform(load_rgb(self.paths[i])), self.targets[i]
+                return self.transform(load_rgb(self.paths[i], draft=self.draft)), self.targets[i]
+        return self.transform(load_rgb(self.paths[i], draft=self.draft)), self.targets[i]
 
 # %% ../nbs/00_data.ipynb #3d20f487
 from torch.utils.data import DataLoader
@@ -358,10 +384,10 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 class _Decoded(Dataset):
-    "Cells decoded to uint8 tensors of `side` x `side` (the resize of the evaluation transform)."
-    def __init__(self, paths:list[str], side:int): self.paths, self.tf = paths, T.Compose([T.Resize((side, side), antialias=True), T.PILToTensor()])
+    "Cells decoded by `load_cell` to uint8 tensors of `side` x `side`."
+    def __init__(self, paths:list[str], side:int): self.paths, self.side = paths, side
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return self.tf(load_rgb(self.paths[i]))
+    def __getitem__(self, i): return load_cell(self.paths[i], self.side)
 
 def decode_cells(paths:list[str], side:int, # the images, and the side they are resized to
                  workers:int=0, # decoding processes
@@ -412,13 +438,12 @@ class BatchAugment:
     def __init__(self, size:int, aug:str='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD):
         if aug not in AUGMENTATIONS: raise ValueError(f"aug must be one of {AUGMENTATIONS}, not {aug!r}")
         self.size, self.aug, self.mean, self.std = size, aug, torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
-        self.side = size if aug == 'none' else math.ceil(size * 1.25)   # decode larger than the crop: crops are sharp, not upsampled
+        self.side = decode_side(size, aug != 'none')
 
     def normalise(self, x:torch.Tensor)->torch.Tensor:
         "uint8 (B, 3, S, S) -> normalised float (B, 3, size, size), as the evaluation transform."
-        x = x.float() / 255
-        if x.shape[-1] != self.size: x = F.interpolate(x, (self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
-        return (x - self.mean.to(x)) / self.std.to(x)
+        x = normalise(x, self.mean.flatten().tolist(), self.std.flatten().tolist())
+        return x if x.shape[-1] == self.size else F.interpolate(x, (self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
 
     def __call__(self, x:torch.Tensor, g:torch.Generator)->torch.Tensor:
         "Augmented, normalised float images (B, 3, size, size) of uint8 cells `x`, random numbers from `g`."

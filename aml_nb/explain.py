@@ -8,7 +8,7 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, EigenCAM, LayerCAM, Score
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.image import show_cam_on_image
 from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_lock
-from .data import cell_transforms, to_rgb
+from .data import cell_transforms, to_rgb, load_rgb
 
 # %% auto #0
 __all__ = ['CAM_METHODS', 'Explainer', 'overlay', 'grid', 'localisation_score', 'stain_masks', 'explain_cells', 'randomised_copy',
@@ -118,7 +118,7 @@ def localisation_summary(model:nn.Module, table:pd.DataFrame, # cells to explain
                          img_size:int, n:int=32, method:str='gradcam', seed:int=0)->dict:
     "Mean localisation scores of `model` and of its randomised copy on up to `n` cells of `table`."
     t = table.sample(min(n, len(table)), random_state=seed)
-    ims = [Image.open(p).convert('RGB') for p in t.path]
+    ims = [load_rgb(p, draft=img_size) for p in t.path]   # decoded as for training and scoring
     masks = [np.asarray(Image.open(m)) for m in t.mask_path] if 'mask_path' in t and t.mask_path.notna().all() else None
     out = {}
     for name, m in (('trained', model), ('randomised', randomised_copy(model, seed))):

@@ -9,7 +9,7 @@ import torch.distributed as dist
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .data import load_rgb, cell_transforms, IMAGE_EXTS
+from .data import load_cell, normalise, cell_transforms, IMAGE_EXTS
 from .models import load_model, model_norm, embed, model_lock
 from .evaluate import predictions_table, prob_columns, cell_predictions
 from .train import resolve_device
@@ -19,12 +19,12 @@ __all__ = ['ScoringDataset', 'list_images', 'default_workers', 'Predictor', 'pre
 
 # %% ../nbs/09_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
-    "Decoded, transformed images of `paths`; undecodable files yield a zero image and their error."
-    def __init__(self, paths:list[str], transform, size:int): self.paths, self.transform, self.size = paths, transform, size
+    "uint8 cells of `paths` at `size` x `size` (`load_cell`), with their index; an undecodable file yields zeros and its error."
+    def __init__(self, paths:list[str], size:int): self.paths, self.size = paths, size
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
-        try: return self.transform(load_rgb(self.paths[i])), i, ''
-        except ValueError as e: return torch.zeros(3, self.size, self.size), i, str(e)
+        try: return load_cell(self.paths[i], self.size), i, ''
+        except ValueError as e: return torch.zeros(3, self.size, self.size, dtype=torch.uint8), i, str(e)
 
 def list_images(src:Path|str|list)->list[str]:
     "Image paths of a folder (recursively, sorted), a single file, or a list of paths."
@@ -50,7 +50,8 @@ class Predictor:
         self.workers = default_workers() if workers is None else workers
         self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.gpu else torch.preserve_format)
         self.net = torch.compile(self.model) if compile else self.model
-        self.transform = cell_transforms(img_size, False, mean=model_norm(model)[0], std=model_norm(model)[1])
+        self.mean, self.std = model_norm(model)
+        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std)   # for PIL images (the dashboard)
 
     @classmethod
     def from_run(cls, run:Path|str, **kwargs)->Predictor:
@@ -62,17 +63,18 @@ class Predictor:
 
     def _to_device(self, x:torch.Tensor)->torch.Tensor:
         x = x.to(self.dev, non_blocking=True)
+        if x.dtype == torch.uint8: x = normalise(x, self.mean, self.std)   # a quarter of the bytes crossed the bus
         return x.contiguous(memory_format=torch.channels_last) if self.gpu else x
 
     @torch.inference_mode()
     def predict_tensor(self, x:torch.Tensor)->torch.Tensor:
-        "Probabilities for a batch of normalised images (B, 3, H, W)."
+        "Probabilities for a batch (B, 3, H, W) of normalised float images, or of uint8 cells (normalised on the device)."
         with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
             return self.net(self._to_device(x)).float().softmax(-1)
 
     @torch.inference_mode()
     def features_tensor(self, x:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
-        "Pooled embeddings (B, D) and probabilities (B, K) for a batch of normalised images (the image side of fusion)."
+        "Pooled embeddings (B, D) and probabilities (B, K) for a batch as `predict_tensor` takes (the image side of fusion)."
         with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
             e = embed(self.model, self._to_device(x))
             return e.float(), self.model.get_classifier()(e).float().softmax(-1)
@@ -102,7 +104,7 @@ def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str)->
     todo = [p for p in paths if p not in done]
     header = not out.exists() or out.stat().st_size == 0
     cols = ['path', 'predicted', 'confidence', *prob_columns(self.classes), 'error']
-    dl = DataLoader(ScoringDataset(todo, self.transform, self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
+    dl = DataLoader(ScoringDataset(todo, self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
     bar = tqdm(total=len(todo), desc=desc, unit='img', disable=not progress)
     t0, n = time.perf_counter(), 0
     with open(out, 'a', newline='') as f:

@@ -12,7 +12,7 @@ from safetensors.torch import save_file, load_file, safe_open
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 from .synth import MUTATIONS, DEFINING_LESION
-from .data import CellDataset, cell_transforms, to_rgb
+from .data import CellDataset, cell_transforms, decode_side, to_rgb
 from .models import embed, model_norm, atomic_write, model_lock
 from .train import class_weights, resolve_device
 from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, _bal_acc
@@ -228,7 +228,7 @@ def image_features(pred:Predictor, # the image model, batched on its device (aml
                   )->tuple[np.ndarray, np.ndarray]: # embeddings (n, D) and probabilities (n, K)
     "Embeddings and class probabilities of every cell of `table`; an unreadable cell is an error naming it."
     emb, prob = [], []
-    dl = DataLoader(ScoringDataset(table.path.tolist(), pred.transform, pred.img_size), pred.batch_size, num_workers=pred.workers, pin_memory=pred.gpu)
+    dl = DataLoader(ScoringDataset(table.path.tolist(), pred.img_size), pred.batch_size, num_workers=pred.workers, pin_memory=pred.gpu)
     for x, _, err in tqdm(dl, desc='image features', disable=not progress):
         bad = [e for e in err if e]
         if bad: raise ValueError(bad[0])
@@ -440,7 +440,8 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
         if end_to_end:
             enc_model = copy.deepcopy(model).train()
             mean, std = model_norm(model)
-            ds = lambda s, tr: CellDataset(table[split == s], classes, cell_transforms(pred.img_size, tr, mean=mean, std=std))
+            ds = lambda s, tr: CellDataset(table[split == s], classes, cell_transforms(pred.img_size, tr, mean=mean, std=std),
+                                           draft=decode_side(pred.img_size, tr))
             sel = lambda s, tr: FusionData(ds(s, tr), G[split == s], has_gen[split == s], y[split == s])
             net = FusionNet(emb.shape[1], G.shape[1], len(classes), f, hidden, modality_dropout=modality_dropout, encoder=enc_model)
             fit_fusion(net, sel('train', True), sel('val', False), max(1, epochs // 10), seed=seed, device=device, progress=progress)

@@ -225,9 +225,9 @@ class Trainer:
         seed_everything(cfg.seed, -1)   # the initial weights depend on the seed alone
         model = create_model(cfg.arch, len(self.classes), cfg.weights, img_size=cfg.img_size, drop_path_rate=cfg.drop_path)
         mean, std = model_norm(model)
-        self.train_ds = CellDataset(tr, self.classes, cell_transforms(cfg.img_size, True, cfg.aug, mean, std))
-        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=mean, std=std)) if len(va) else None
         self.augment = BatchAugment(cfg.img_size, cfg.aug, mean, std)
+        self.train_ds = CellDataset(tr, self.classes, cell_transforms(cfg.img_size, True, cfg.aug, mean, std), draft=self.augment.side)
+        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=mean, std=std), draft=cfg.img_size) if len(va) else None
         self.memory = use_memory(cfg.loader, len(tr), self.augment.side, self.dev)
         if self.memory:   # decoded once; kept on the GPU when there is one (a few hundred MB for thousands of cells)
             dec = lambda ds, side, what: decode_cells(ds.paths, side, cfg.workers, progress and self.rank == 0, f'decoding {what} cells').to(self.dev)

@@ -15,5 +15,5 @@ cat "$R/env.txt"
 step paper ${PAPER_S:-300} env RUNS="$R/paper" BLOOD9="$BLOOD9" bash bench/gpu_paper_blood9.sh
 step localisation ${LOC_S:-40} python3 bench/localisation.py "$R"/paper/compare/*-s0 "$R"/paper/ablation/*-s0 --data "$BLOOD9" --n ${LOC_N:-200} --device "$DEV" --out "$R/localisation.json"
 step train_speed ${TRAIN_S:-70} python3 bench/train_throughput.py --data "$BLOOD9" --arch convnext_tiny --size 224 --batch-size 128 --workers 12 --epochs 3 --device "$DEV" --out "$R/train_gpu" ${TRAIN_ARGS:-}
-step predict_speed ${PRED_S:-45} python3 bench/predict_throughput.py --images "$BLOOD9" --arch convnext_tiny --size 224 --n 20000 --batch-size 256 --workers 15 --device "$DEV" --skip-memory --out "$R/predict_gpu" ${PRED_ARGS:-}
+step predict_speed ${PRED_S:-75} python3 bench/predict_throughput.py --images "$BLOOD9" --arch convnext_tiny --size 224 --n 10000 --batch-size 256 --workers 15 --device "$DEV" --skip-memory --out "$R/predict_gpu" ${PRED_ARGS:-}
 step model_speed ${MODEL_S:-180} python3 bench/model_throughput.py --device "$DEV" --out "$R/model_gpu" ${MODEL_ARGS:-}

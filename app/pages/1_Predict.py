@@ -21,14 +21,14 @@ if source == 'upload':
     files = st.file_uploader('single-cell images (several = one patient)', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
                              accept_multiple_files=True, key='upload')
     for f in files or []:
-        try: images.append(read_upload(f.name, f.getvalue())); names.append(f.name)
+        try: images.append(read_upload(f.name, f.getvalue(), draft=pred.img_size)); names.append(f.name)
         except ValueError as e: st.error(str(e))
 else:
     test = pd.read_csv(Path(run['path'])/'predictions.csv'); truth = dict(zip(test.path, test.label))
     picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
                            format_func=lambda p: f"{Path(p).name} (true {truth[p]})", key='examples')
     for p in picks:
-        try: images.append(load_rgb(p)); names.append(Path(p).name)
+        try: images.append(load_rgb(p, draft=pred.img_size)); names.append(Path(p).name)
         except ValueError as e: st.error(str(e))
 method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
 if images:

@@ -43,9 +43,10 @@ for col, rp in zip(cols, chosen):
     pred = predictor(rp)
     if target != 'predicted' and target not in pred.classes:
         col.warning(f"{Path(rp).name} has no class {target!r}"); continue
-    probs, cams = predict_and_explain(pred, [im], method, None if target == 'predicted' else target)
+    cell = load_rgb(path, draft=pred.img_size)   # decoded for this model as in training and scoring
+    probs, cams = predict_and_explain(pred, [cell], method, None if target == 'predicted' else target)
     score = localisation_score(cams[0], np.asarray(mask))
-    col.image(overlay(im, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
+    col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
     col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")
 explain = [pd.read_json(r/'explain.json', typ='series') for r in find_runs(Path(base['path']).parent) if (r/'explain.json').exists()]
 if explain:

@@ -33,13 +33,13 @@ images, profile, truth = [], {}, None
 if source == 'example test patient':
     pids = sorted(pd.read_csv(fdir/'image'/'predictions.csv', dtype={'patient_id': str}).patient_id.unique())
     ex = fusion_example(fdir, st.selectbox('patient', pids, key='patient'))
-    images, profile, truth = [load_rgb(p) for p in ex['paths']], ex['profile'], ex['label']
+    images, profile, truth = [load_rgb(p, draft=fp.pred.img_size) for p in ex['paths']], ex['profile'], ex['label']
     st.image(images[:12], width=80)
     st.dataframe(pd.DataFrame([profile]) if profile else pd.DataFrame(), hide_index=True, key='profile_table')
 else:
     for f in st.file_uploader('cell images of one patient', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
                               accept_multiple_files=True, key='upload') or []:
-        try: images.append(read_upload(f.name, f.getvalue()))
+        try: images.append(read_upload(f.name, f.getvalue(), draft=fp.pred.img_size))
         except ValueError as e: st.error(str(e))
     st.markdown('genomic profile (leave unknown what was not measured)')
     cols = st.columns(4)
