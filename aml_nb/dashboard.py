@@ -12,10 +12,11 @@ from .evaluate import prob_columns, aggregate_patients, predictions_table
 from .experiments import load_runs
 
 # %% auto #0
-__all__ = ['DISCLAIMER', 'MAX_UPLOAD_BYTES', 'runs_dir', 'device_name', 'runs_table', 'read_upload', 'top_k', 'patient_summary',
-           'predict_and_explain', 'fig_metrics', 'fig_per_class_recall', 'fig_confusion', 'fig_roc', 'fig_speed',
-           'fig_ablation', 'fig_subtype_recall', 'fig_group', 'fairness_markdown', 'fusion_rows', 'best_fused',
-           'fig_fusion', 'fig_sources', 'fusion_example', 'write_report']
+__all__ = ['DISCLAIMER', 'MAX_UPLOAD_BYTES', 'runs_dir', 'device_name', 'runs_table', 'read_upload', 'cell_names', 'top_k',
+           'patient_summary', 'predict_and_explain', 'image_key', 'session_memo', 'fig_metrics', 'fig_per_class_recall',
+           'fig_confusion', 'fig_roc', 'fig_speed', 'fig_ablation', 'fig_subtype_recall', 'fig_group',
+           'fairness_markdown', 'fusion_rows', 'best_fused', 'fig_fusion', 'fig_sources', 'fusion_example',
+           'write_report']
 
 # %% ../nbs/11_dashboard.ipynb #a6157109
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -45,6 +46,13 @@ def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
     if len(data) > MAX_UPLOAD_BYTES: raise ValueError(f"{name}: file too large ({len(data) / 2**20:.1f} MB > {MAX_UPLOAD_BYTES // 2**20} MB)")
     return load_rgb(data, max_pixels, name, draft)
 
+# %% ../nbs/11_dashboard.ipynb #a0430789
+def cell_names(paths:list[str])->dict[str, str]:
+    "Short, unique names of cell images for pickers: each path below the folder all of them share."
+    if not paths: return {}
+    root = os.path.commonpath(paths) if len(set(paths)) > 1 else os.path.dirname(paths[0])
+    return {p: os.path.relpath(p, root) for p in paths}
+
 # %% ../nbs/11_dashboard.ipynb #7b721d4c
 def top_k(probs:np.ndarray, classes:list[str], k:int=3)->list[list[tuple[str, float]]]:
     "The k most probable classes of each row, with their probabilities."
@@ -70,6 +78,26 @@ def predict_and_explain(pred, images:list[Image.Image], method:str='gradcam',
     probs = pred.predict_tensor(x).cpu().numpy(); x = x.to(pred.dev)
     ks = [int(i) for i in probs.argmax(1)] if target is None else [pred.classes.index(target)] * len(images)
     return probs, Explainer(pred.model, method)(x, ks)
+
+# %% ../nbs/11_dashboard.ipynb #30162cc8
+import hashlib
+
+def image_key(images:list[Image.Image])->str:
+    "A digest of the cells' pixels (a memo key: it identifies the content, not the file or the patient)."
+    h = hashlib.sha256()
+    for im in images: h.update(f'{im.mode}{im.size}'.encode()); h.update(im.tobytes())
+    return h.hexdigest()
+
+def session_memo(state, # the session's storage: `st.session_state` in the app, any dict elsewhere
+                 key:tuple, # everything the result depends on
+                 fn, # computes the result for a new key
+                 keep:int=8, # results kept per session; the least recently used goes first
+                ):
+    "`fn()` once per `key` and session: reruns caused by other widgets reuse the result."
+    memo = state.setdefault('aml_nb_memo', {})   # a dict keeps insertion order: last = most recently used
+    memo[key] = memo.pop(key) if key in memo else fn()
+    while len(memo) > keep: memo.pop(next(iter(memo)))
+    return memo[key]
 
 # %% ../nbs/11_dashboard.ipynb #2a4b1fd2
 def fig_metrics(rows:pd.DataFrame, by:str='arch', metric:str='balanced_accuracy')->go.Figure:

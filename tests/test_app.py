@@ -149,3 +149,19 @@ def test_gradcam_follows_the_chosen_class(monkeypatch, run_store):
     assert asked and set(asked) == {None}   # by default: each cell's predicted class
     asked.clear(); at.selectbox(key='target').set_value(classes[1]).run()
     assert not at.exception and asked and set(asked) == {classes[1]}
+
+
+def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store):
+    "A rerun caused by another widget (fewer model columns) keeps the cell and recomputes nothing; another method is"
+    "computed anew. (Cells are picked by names unique in the store: with bare file names, which repeat across patients,"
+    "a rerun jumped to another patient's cell.)"
+    import aml_nb.dashboard as dash
+    calls, real = [], dash.predict_and_explain
+    monkeypatch.setattr(dash, 'predict_and_explain', lambda *a, **k: calls.append(a[2] if len(a) > 2 else k.get('method')) or real(*a, **k))
+    at = _app(monkeypatch, run_store, 'pages/3_Grad-CAM.py')
+    chosen, cell = at.multiselect(key='models').value, at.selectbox(key='cell').value
+    assert len(chosen) >= 2 and len(calls) == len(chosen)
+    at.multiselect(key='models').set_value(chosen[:1]).run()
+    assert not at.exception and at.selectbox(key='cell').value == cell and len(calls) == len(chosen)
+    at.selectbox(key='method').set_value('eigencam').run()
+    assert not at.exception and calls[len(chosen):] == ['eigencam']

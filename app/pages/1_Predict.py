@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor
-from aml_nb.dashboard import read_upload, top_k, patient_summary, predict_and_explain
+from aml_nb.dashboard import read_upload, top_k, patient_summary, predict_and_explain, session_memo, image_key, cell_names
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
 
@@ -24,15 +24,16 @@ if source == 'upload':
         try: images.append(read_upload(f.name, f.getvalue(), draft=pred.img_size)); names.append(f.name)
         except ValueError as e: st.error(str(e))
 else:
-    test = pd.read_csv(Path(run['path'])/'predictions.csv'); truth = dict(zip(test.path, test.label))
+    test = pd.read_csv(Path(run['path'])/'predictions.csv'); truth = dict(zip(test.path, test.label)); short = cell_names(test.path.tolist())
     picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
-                           format_func=lambda p: f"{Path(p).name} (true {truth[p]})", key='examples')
+                           format_func=lambda p: f"{short[p]} (true {truth[p]})", key='examples')
     for p in picks:
-        try: images.append(load_rgb(p, draft=pred.img_size)); names.append(Path(p).name)
+        try: images.append(load_rgb(p, draft=pred.img_size)); names.append(short[p])
         except ValueError as e: st.error(str(e))
 method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
 if images:
-    probs, cams = predict_and_explain(pred, images, method)
+    probs, cams = session_memo(st.session_state, ('predict', run['path'], method, image_key(images)),
+                               lambda: predict_and_explain(pred, images, method))
     for name, im, p, cam in zip(names, images, top_k(probs, pred.classes), cams):
         c1, c2, c3 = st.columns([1, 1, 2])
         c1.image(im, caption=name, width=200)

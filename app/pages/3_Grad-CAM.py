@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 from common import header, store, no_runs, predictor
-from aml_nb.dashboard import predict_and_explain
+from aml_nb.dashboard import predict_and_explain, session_memo, image_key, cell_names
 from aml_nb.explain import overlay, localisation_score, stain_masks
 from aml_nb.data import load_rgb
 from aml_nb.experiments import find_runs
@@ -28,7 +28,8 @@ if wrong: sel = sel[sel.label != sel.predicted]
 if patient != 'all': sel = sel[sel.patient_id.astype(str) == patient]
 st.caption(f"{len(sel)} test cells of run {base['id']} match")
 if sel.empty: st.stop()
-path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: Path(p).name, key='cell')
+short = cell_names(cells.path.tolist())
+path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: short[p], key='cell')
 m1, m2 = st.columns(2)
 method = m1.selectbox('method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
 target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
@@ -44,7 +45,9 @@ for col, rp in zip(cols, chosen):
     if target != 'predicted' and target not in pred.classes:
         col.warning(f"{Path(rp).name} has no class {target!r}"); continue
     cell = load_rgb(path, draft=pred.img_size)   # decoded for this model as in training and scoring
-    probs, cams = predict_and_explain(pred, [cell], method, None if target == 'predicted' else target)
+    tgt = None if target == 'predicted' else target
+    probs, cams = session_memo(st.session_state, ('gradcam', rp, method, tgt, image_key([cell])),
+                               lambda: predict_and_explain(pred, [cell], method, tgt))
     score = localisation_score(cams[0], np.asarray(mask))
     col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
     col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")
