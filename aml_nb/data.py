@@ -348,12 +348,12 @@ def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
     "A cell as a model's uint8 input: `load_rgb(draft=side)`, then the evaluation transform's (bilinear) resize."
     return T.functional.pil_to_tensor(load_rgb(src, draft=side, **kwargs).resize((side, side), Image.BILINEAR))
 
-def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W)
+def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
               mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
              )->torch.Tensor:
-    "uint8 cells -> normalised float on their own device: the last steps of the evaluation transform."
+    "Cells -> normalised float on their own device: the last steps of the evaluation transform."
     m, s = (torch.tensor(v, device=x.device).view(-1, 1, 1) for v in (mean, std))
-    return (x.float() / 255 - m) / s
+    return ((x.float() / 255 if x.dtype == torch.uint8 else x) - m) / s
 
 # %% ../nbs/00_data.ipynb #10b7f198
 class CellDataset(Dataset):
@@ -437,12 +437,12 @@ class BatchAugment:
     "The training transform of `cell_transforms` for a whole batch of decoded uint8 cells, on the batch's device."
     def __init__(self, size:int, aug:str='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD):
         if aug not in AUGMENTATIONS: raise ValueError(f"aug must be one of {AUGMENTATIONS}, not {aug!r}")
-        self.size, self.aug, self.mean, self.std = size, aug, torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
+        self.size, self.aug, self.mean, self.std = size, aug, mean, std
         self.side = decode_side(size, aug != 'none')
 
     def normalise(self, x:torch.Tensor)->torch.Tensor:
         "uint8 (B, 3, S, S) -> normalised float (B, 3, size, size), as the evaluation transform."
-        x = normalise(x, self.mean.flatten().tolist(), self.std.flatten().tolist())
+        x = normalise(x, self.mean, self.std)
         return x if x.shape[-1] == self.size else F.interpolate(x, (self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
 
     def __call__(self, x:torch.Tensor, g:torch.Generator)->torch.Tensor:
@@ -453,7 +453,7 @@ class BatchAugment:
         b, c, s, h = st['jitter']
         f = torch.stack([1 + (2 * torch.rand(n, generator=g) - 1) * b, 1 + (2 * torch.rand(n, generator=g) - 1) * c,
                          1 + (2 * torch.rand(n, generator=g) - 1) * s, (2 * torch.rand(n, generator=g) - 1) * h], 1)
-        return (jitter(y, f) - self.mean.to(y)) / self.std.to(y)
+        return normalise(jitter(y, f), self.mean, self.std)
 
 # %% ../nbs/00_data.ipynb #2c57a00d
 def summarize(t:pd.DataFrame)->dict:
