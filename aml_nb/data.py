@@ -2,27 +2,30 @@
 
 # %% ../nbs/00_data.ipynb #73f6dfdd
 from __future__ import annotations
-import hashlib, math, warnings
+import hashlib, io, math, os, warnings
 from pathlib import Path
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
 import numpy as np, pandas as pd
-from PIL import Image, ImageFile
+from PIL import Image, ImageOps
 import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2 as T
 
 # %% auto #0
-__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'SPLITS', 'MAX_PIXELS', 'LMU_CLASSES', 'LMU_ANNOTATIONS',
-           'DEMOGRAPHIC_COLUMNS', 'READERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUGMENTATIONS', 'AUG_STRENGTH',
-           'cell_table', 'report_row', 'validate_table', 'to_rgb', 'load_rgb', 'image_problem', 'read_class_folders',
-           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_demographics',
-           'detect_layout', 'read_cells', 'split_table', 'split_hash', 'Rot90', 'cell_transforms', 'decode_side',
+__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'OTHER_IMAGE_EXTS',
+           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'READERS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'AUG_LEVELS', 'AUG_MAX', 'cell_table', 'report_row', 'row_name', 'validate_table', 'to_rgb', 'sniff_format',
+           'load_rgb', 'image_problem', 'read_class_folders', 'read_lmu_annotations', 'read_lmu', 'read_patient_table',
+           'read_patient_folders', 'join_demographics', 'detect_layout', 'duplicate_report', 'read_cells',
+           'split_table', 'split_hash', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size',
            'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment',
-           'summarize', 'format_summary']
+           'cpu_count', 'set_threads', 'summarize', 'format_summary']
 
 # %% ../nbs/00_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
 OPTIONAL_COLUMNS = ['sex', 'age', 'site', 'cell_type', 'mask_path']
 IMAGE_EXTS = {'.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp'}
+PIL_FORMATS = ('PNG', 'JPEG', 'TIFF', 'BMP') # the only decoders a user's file ever reaches
 SPLITS = ('train', 'val', 'test')
 MAX_PIXELS = 40_000_000 # larger images are refused as decompression bombs (a single cell is < 1 Mpx)
 
@@ -45,6 +48,10 @@ def report_row(path, problem:str, action:str='skipped')->dict:
     "One line of a reader's report: which file, what was wrong, what was done."
     return dict(path=str(path), problem=problem, action=action)
 
+def row_name(i:int)->str:
+    "How every validator names the `i`-th (0-based) data row of a table: 'row 1' is the first row below the header."
+    return f"row {i + 1}"
+
 def validate_table(t:pd.DataFrame, # a CellTable
                    min_classes:int=2, # a classifier needs at least two classes
                   )->pd.DataFrame:
@@ -63,8 +70,6 @@ def validate_table(t:pd.DataFrame, # a CellTable
     return t
 
 # %% ../nbs/00_data.ipynb #4651703f
-import io
-
 def to_rgb(im:Image.Image)->Image.Image:
     "Convert any PIL image (16-bit, grayscale, palette, RGBA, CMYK) to 8-bit RGB."
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
@@ -78,10 +83,18 @@ def to_rgb(im:Image.Image)->Image.Image:
         return bg
     return im.convert('RGB')
 
+_SIGNATURES = [(b'GIF8', 'GIF'), (b'RIFF', 'WebP'), (b'\x00\x00\x00\x0cjP  ', 'JPEG 2000'), (b'\xff\x4f\xff\x51', 'JPEG 2000'),
+               (b'%PDF', 'PDF'), (b'8BPS', 'Photoshop'), (b'\x00\x00\x01\x00', 'ICO')]
+
+def sniff_format(head:bytes)->str|None:
+    "The name of a common image format aml_nb does not read, from a file's first bytes (HEIF/AVIF by their brand)."
+    if head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'mif1', b'avif'): return 'HEIF/AVIF'
+    return next((name for sig, name in _SIGNATURES if head.startswith(sig) and (name != 'WebP' or head[8:12] == b'WEBP')), None)
+
 def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
              max_pixels:int=MAX_PIXELS, # refuse anything larger (decompression bomb)
              name:str|None=None, # how to name the source in errors (default: the path)
-             draft:int|None=None, # JPEG only: decode at the smallest scale (1/2, 1/4, 1/8) whose sides stay >= `draft` px
+             decode_size:int|None=None, # JPEG only: decode at the smallest DCT scale (1/2, 1/4, 1/8) whose sides stay >= this
             )->Image.Image:
     "Decode to 8-bit RGB with `to_rgb`; a ValueError names the file and what is wrong."
     name = name or str(src)
@@ -89,18 +102,27 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
     else:
         try: size = Path(src).stat().st_size
         except OSError as e: raise ValueError(f"{name}: cannot read: {e.strerror}") from None
+        if Path(src).is_dir(): raise ValueError(f"{name}: is a folder, not an image")
     if size == 0: raise ValueError(f"{name}: empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
-            with Image.open(src) as im:
+            with Image.open(src, formats=PIL_FORMATS) as im:
                 w, h = im.size
                 if w * h > max_pixels: why = f"image too large ({w}x{h} px > {max_pixels:,} px)"
                 else:
-                    if draft: im.draft(None, (draft, draft))   # libjpeg scales in the DCT: far less to decode and resize
-                    im.load(); return to_rgb(im)
+                    if decode_size: im.draft(None, (decode_size, decode_size))   # libjpeg scales in the DCT: less to decode and resize
+                    im.load()
+                    if im.mode == 'F' and not np.isfinite(np.asarray(im)).all(): why = "pixels are not finite (NaN or infinity)"
+                    else: return to_rgb(ImageOps.exif_transpose(im))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError): why = "image too large (decompression bomb)"
-    except Image.UnidentifiedImageError: why = "not an image (unrecognised format)"
+    except Image.UnidentifiedImageError:
+        if isinstance(src, io.BytesIO): src.seek(0); head = src.read(16)
+        else:
+            with open(src, 'rb') as f: head = f.read(16)
+        other = sniff_format(head)
+        why = (f"unsupported image format ({other}); aml_nb reads {', '.join(PIL_FORMATS)}" if other
+               else "not an image (unrecognised format)")
     except (OSError, SyntaxError, ValueError) as e: why = f"corrupt or truncated image ({e})"
     raise ValueError(f"{name}: {why}")
 
@@ -113,9 +135,15 @@ def image_problem(path:Path|str, # an image file
     return None
 
 # %% ../nbs/00_data.ipynb #4459cce1
-def _image_files(folder:Path)->list[Path]:
-    "Image files directly inside `folder`, sorted, by extension."
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+OTHER_IMAGE_EXTS = {'.gif', '.webp', '.jp2', '.j2k', '.heic', '.heif', '.avif', '.svg', '.ico', '.psd', '.pdf'}
+
+def _image_files(folder:Path, report:list)->list[Path]:
+    "Image files directly inside `folder`, sorted; files of formats aml_nb does not read go to `report`."
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    for p in files:
+        if p.suffix.lower() in OTHER_IMAGE_EXTS:
+            report.append(report_row(p, f"unsupported image format ({p.suffix[1:].upper()}); aml_nb reads {', '.join(PIL_FORMATS)}"))
+    return [p for p in files if p.suffix.lower() in IMAGE_EXTS]
 
 def _scan(files, validate, report, **cols)->list[dict]:
     "Rows for `files` that pass `image_problem`; refusals go to `report`."
@@ -138,7 +166,7 @@ def read_class_folders(root:Path|str, # `<root>/<label>/*` or `<root>/{train,val
     rows, report = [], []
     for folder, split in parts:
         for cls in sorted(p for p in folder.iterdir() if p.is_dir()):
-            files = _image_files(cls)
+            files = _image_files(cls, report)
             if not files: report.append(report_row(cls, "empty class folder (no images)", "ignored")); continue
             rows += _scan(files, validate, report, label=cls.name, patient_id=pd.NA, split=split)
     if not rows: raise ValueError(f"{root}: no readable images in class folders")
@@ -191,17 +219,41 @@ def read_lmu(root:Path|str, # folder holding the abbreviation folders and `annot
 
 # %% ../nbs/00_data.ipynb #f5d32164
 DEMOGRAPHIC_COLUMNS = ['sex', 'age', 'site']
+SEXES = {'f': 'F', 'female': 'F', 'm': 'M', 'male': 'M', 'other': 'other', 'unknown': 'unknown'}
 
-def read_patient_table(path:Path|str)->pd.DataFrame:
-    "Read a per-patient metadata CSV keyed by `patient_id`; duplicate or missing ids are errors naming the row."
+def _demographic_problems(pt:pd.DataFrame)->list[str]:
+    "Problems of the `sex`, `age` and `site` columns of a per-patient table, one line each."
+    out = []
+    for i, r in pt.reset_index(drop=True).iterrows():
+        who = f"{row_name(i)} (patient {r.patient_id})"
+        if 'age' in pt and pd.notna(r.age):
+            try: a = float(r.age)
+            except (TypeError, ValueError): a = None
+            if a is None or not (0 <= a <= 130): out.append(f"column 'age', {who}: {r.age!r} is not an age in years (0 to 130)")
+        if 'sex' in pt and pd.notna(r.sex) and str(r.sex).strip().lower() not in SEXES:
+            out.append(f"column 'sex', {who}: {r.sex!r} is not one of F, M, female, male, other, unknown")
+        if 'site' in pt and pd.notna(r.site) and not str(r.site).strip():
+            out.append(f"column 'site', {who}: empty site name")
+    return out
+
+def read_patient_table(path:Path|str, # a per-patient CSV keyed by `patient_id`
+                       max_problems:int=20, # problems listed in the error
+                      )->pd.DataFrame:
+    "Read and check a per-patient metadata CSV; every problem is reported with file, column and row."
     path = Path(path)
-    try: pt = pd.read_csv(path, dtype={'patient_id': str})
+    try: pt = pd.read_csv(path, dtype={'patient_id': str, 'sex': str, 'site': str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a readable CSV ({e})") from None
     if 'patient_id' not in pt: raise ValueError(f"{path}: no 'patient_id' column (columns: {list(pt.columns)})")
-    if pt.patient_id.isna().any(): raise ValueError(f"{path}, row {int(pt.index[pt.patient_id.isna()][0]) + 2}: empty patient_id")
-    dup = pt.patient_id[pt.patient_id.duplicated()]
-    if len(dup): raise ValueError(f"{path}, row {int(dup.index[0]) + 2}: duplicate patient_id {dup.iloc[0]!r}")
+    problems = [f"{row_name(i)}: empty patient_id" for i in np.flatnonzero(pt.patient_id.isna())]
+    dup = pt.patient_id[pt.patient_id.duplicated(keep=False) & pt.patient_id.notna()]
+    problems += [f"patient_id {p!r} is in rows {[i + 1 for i in rows]}" for p, rows in dup.groupby(dup).groups.items()]
+    problems += _demographic_problems(pt)
+    if problems:
+        more = f"\n  ... and {len(problems) - max_problems} more" if len(problems) > max_problems else ''
+        raise ValueError(f"{path}: {len(problems)} problem(s) in the patient table:\n  " + '\n  '.join(problems[:max_problems]) + more)
+    if 'sex' in pt: pt['sex'] = pt.sex.map(lambda s: SEXES[str(s).strip().lower()] if pd.notna(s) else s)
+    if 'age' in pt: pt['age'] = pd.to_numeric(pt.age)
     return pt
 
 # %% ../nbs/00_data.ipynb #8f123180
@@ -217,7 +269,7 @@ def read_patient_folders(root:Path|str, # `<root>/<subtype>/<patient_id>/*`
         patients = sorted(p for p in cls.iterdir() if p.is_dir())
         if not patients: report.append(report_row(cls, "subtype folder has no patient folders", "ignored")); continue
         for pat in patients:
-            files = _image_files(pat)
+            files = _image_files(pat, report)
             if not files: report.append(report_row(pat, "patient folder has no images", "ignored")); continue
             for r in _scan(files, validate, report, label=cls.name, patient_id=pat.name, split=pd.NA):
                 m = pat/'masks'/Path(r['path']).name
@@ -254,38 +306,49 @@ def detect_layout(root:Path|str)->str:
     flat = any(f.suffix.lower() in IMAGE_EXTS for s in subs for f in s.iterdir() if f.is_file())
     return 'patients' if deep and not flat else 'folders'
 
+def duplicate_report(t:pd.DataFrame)->list[dict]:
+    "Report rows for byte-identical images that sit in two splits or under two labels (SHA-256 of each file)."
+    h = t.path.map(lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
+    out = []
+    for _, g in t.groupby(h.to_numpy()):
+        if len(g) < 2: continue
+        first = g.iloc[0]
+        for r in g.iloc[1:].itertuples():
+            where = [w for w, a, b in (('split', first.split, r.split), ('label', first.label, r.label)) if str(a) != str(b)]
+            if where: out.append(report_row(r.path, f"identical to {first.path} ({' and '.join(f'{w} {getattr(first, w)} vs {getattr(r, w)}' for w in where)})", 'kept'))
+    return out
+
 def read_cells(root:Path|str, # a folder in any supported layout
                layout:str='auto', # 'auto' or one of READERS
-               **kwargs, # passed to the reader
+               **kwargs, # passed to the reader (e.g. `validate=False` to skip decoding every image)
               )->pd.DataFrame: # a CellTable
     "Read any supported collection into a CellTable."
     layout = detect_layout(root) if layout == 'auto' else layout
     if layout not in READERS: raise ValueError(f"unknown layout {layout!r}; choose from {list(READERS)}")
     t = READERS[layout](root, **kwargs)
+    if kwargs.get('validate', True):
+        dups = duplicate_report(t); t.attrs['report'] += dups
+        if dups: warnings.warn(f"{root}: {len(dups)} image(s) identical to another in another split or class, e.g. {dups[0]['path']}: {dups[0]['problem']}")
     t.attrs['layout'], t.attrs['root'] = layout, str(root)
     return t
 
 # %% ../nbs/00_data.ipynb #7367a647
-from sklearn.model_selection import train_test_split
-
 def _split_units(units:pd.Series, # one label per unit (patient or cell), indexed by the unit id
                  val_pct, test_pct, seed, what)->dict:
-    "Map unit id -> split, stratified by label; a clear error when a class has too few units."
-    counts = units.value_counts()
+    "Map unit id -> split, per class: shuffled with `seed`, at least one unit of each class in each split."
     need = 1 + (val_pct > 0) + (test_pct > 0)
+    counts = units.value_counts()
     if (counts < need).any():
         c = counts.idxmin()
         raise ValueError(f"class {c!r} has {counts[c]} {what}(s); at least {need} are needed to split into train/val/test")
-    ids, labels, out = units.index.to_numpy(), units.to_numpy(), {}
-    def cut(ids, labels, n):
-        n = max(n, labels.size and len(set(labels))) if n else 0
-        if n == 0: return ids, labels, ids[:0]
-        strat = labels if min(pd.Series(labels).value_counts()) >= 2 else None
-        a, b, la, lb = train_test_split(ids, labels, test_size=n, stratify=strat, random_state=seed)
-        return a, la, b
-    rest, lrest, test = cut(ids, labels, round(test_pct * len(ids)))
-    train, _, val = cut(rest, lrest, round(val_pct * len(ids)))
-    for s, v in (('train', train), ('val', val), ('test', test)): out.update(dict.fromkeys(v, s))
+    rng, out = np.random.default_rng(seed), {}
+    for c in sorted(counts.index, key=str):
+        ids = sorted(units.index[units == c], key=str)
+        ids = [ids[i] for i in rng.permutation(len(ids))]
+        n_test = max(1, round(test_pct * len(ids))) if test_pct > 0 else 0
+        n_val = max(1, round(val_pct * len(ids))) if val_pct > 0 else 0
+        while n_test + n_val > len(ids) - 1: n_test, n_val = (n_test - 1, n_val) if n_test > max(1, n_val) else (n_test, n_val - 1)
+        out |= dict.fromkeys(ids[:n_test], 'test') | dict.fromkeys(ids[n_test:n_test + n_val], 'val') | dict.fromkeys(ids[n_test + n_val:], 'train')
     return out
 
 def split_table(t:pd.DataFrame, # a CellTable
@@ -294,7 +357,7 @@ def split_table(t:pd.DataFrame, # a CellTable
                 seed:int=0, # same seed, same split
                 force:bool=False, # re-split a table that already has a split
                )->pd.DataFrame: # the table with `split` filled in
-    "Assign train/val/test by patient when patients are known, else by cell; stratified by label."
+    "Assign train/val/test by patient when patients are known, else by cell; every class in every split."
     if t.split.notna().all() and not force: return t
     t = t.copy()
     if t.patient_id.notna().all():
@@ -306,47 +369,61 @@ def split_table(t:pd.DataFrame, # a CellTable
     return t
 
 def split_hash(t:pd.DataFrame)->str:
-    "A short fingerprint of which cell is in which split (order-independent)."
-    s = '\n'.join(sorted(t.path + '\t' + t.split.astype(str)))
+    "A short fingerprint of which cell is in which split (order-independent; paths relative to the data root)."
+    root = t.attrs.get('root')
+    rel = t.path.map(lambda p: os.path.relpath(p, root)) if root else t.path
+    s = '\n'.join(sorted(rel + '\t' + t.split.astype(str)))
     return hashlib.sha256(s.encode()).hexdigest()[:16]
 
 # %% ../nbs/00_data.ipynb #99f275aa
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-AUGMENTATIONS = ('none', 'light', 'strong')
-AUG_STRENGTH = dict(light=dict(min_area=.85, jitter=(.1, .1, .1, .02)),   # smallest crop area; brightness, contrast,
-                    strong=dict(min_area=.6, jitter=(.3, .3, .3, .05)))   # saturation and hue jitter
+AUG_LEVELS = dict(none=0., light=1/3, strong=1.) # named augmentation strengths
+AUG_MAX = dict(min_area=.6, jitter=(.3, .3, .3, .05)) # at strength 1: smallest crop area; brightness, contrast, saturation, hue jitter
+
+def aug_strength(aug:str|float)->float:
+    "An augmentation strength in [0, 1] from a level name (AUG_LEVELS) or a number."
+    if isinstance(aug, str):
+        if aug in AUG_LEVELS: return AUG_LEVELS[aug]
+        try: aug = float(aug)
+        except ValueError: raise ValueError(f"aug must be one of {list(AUG_LEVELS)} or a number from 0 to 1, not {aug!r}") from None
+    if not 0 <= aug <= 1: raise ValueError(f"aug must be from 0 to 1, not {aug}")
+    return float(aug)
+
+def aug_params(aug:str|float)->dict:
+    "The crop and colour-jitter settings at strength `aug`."
+    s = aug_strength(aug)
+    return dict(min_area=1 - (1 - AUG_MAX['min_area']) * s, jitter=tuple(j * s for j in AUG_MAX['jitter']))
 
 class Rot90:
     "Rotate by a random multiple of 90 degrees (torchvision has no such transform)."
     def __call__(self, x): return torch.rot90(x, int(torch.randint(4, ())), dims=(-2, -1))
 
-def cell_transforms(size:int, # output side in pixels
+def cell_transforms(img_size:int, # the model's input side in pixels
                     train:bool=False, # add augmentation
-                    aug:str='strong', # 'none', 'light' or 'strong' (used when train)
+                    aug:str|float='strong', # augmentation strength in [0, 1] or a level name (used when train)
                     mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
                    )->T.Compose:
-    "Decode-side transforms: PIL RGB -> normalised float tensor of `size`x`size`."
-    if aug not in AUGMENTATIONS: raise ValueError(f"aug must be one of {AUGMENTATIONS}, not {aug!r}")
+    "Decode-side transforms: PIL RGB -> normalised float tensor of `img_size` x `img_size`."
+    st = aug_params(aug)
     to_t = [T.ToImage(), T.ToDtype(torch.float32, scale=True)]
-    if not train or aug == 'none': return T.Compose([T.Resize((size, size), antialias=True), *to_t, T.Normalize(mean, std)])
-    st = AUG_STRENGTH[aug]
-    return T.Compose([T.RandomResizedCrop(size, scale=(st['min_area'], 1.0), antialias=True),
+    if not train or aug_strength(aug) == 0: return T.Compose([T.Resize((img_size, img_size), antialias=True), *to_t, T.Normalize(mean, std)])
+    return T.Compose([T.RandomResizedCrop(img_size, scale=(st['min_area'], 1.0), antialias=True),
                       T.RandomHorizontalFlip(), T.RandomVerticalFlip(), *to_t, Rot90(), T.ColorJitter(*st['jitter']),
                       T.Normalize(mean, std)])
 
 # %% ../nbs/00_data.ipynb #ad31111a
-def decode_side(size:int, # the model's input side
-                train:bool=False, # for random training crops (any augmentation but 'none')
+def decode_size(img_size:int, # the model's input side
+                train:bool=False, # for random training crops (any augmentation strength above 0)
                )->int:
     "The side cells are decoded at: the model's own, or 1.25x for training crops (sharp, not upsampled)."
-    return math.ceil(size * 1.25) if train else size
+    return math.ceil(img_size * 1.25) if train else img_size
 
 def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
-              side:int, # decode (JPEGs at reduced scale) and resize to `side` x `side`
+              size:int, # decode (JPEGs at reduced scale) and resize to `size` x `size`: an `img_size` or a `decode_size`
               **kwargs, # `max_pixels`, `name`: as for `load_rgb`
-             )->torch.Tensor: # (3, side, side) uint8
-    "A cell as a model's uint8 input: `load_rgb(draft=side)`, then the evaluation transform's (bilinear) resize."
-    return T.functional.pil_to_tensor(load_rgb(src, draft=side, **kwargs).resize((side, side), Image.BILINEAR))
+             )->torch.Tensor: # (3, size, size) uint8
+    "A cell as a model's uint8 input: `load_rgb(decode_size=size)`, then the evaluation transform's (bilinear) resize."
+    return T.functional.pil_to_tensor(load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR))
 
 def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
               mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
@@ -361,9 +438,9 @@ class CellDataset(Dataset):
     def __init__(self, table:pd.DataFrame, # a CellTable (one split, usually)
                  classes:list[str], # class names in logit order
                  transform=None, # PIL -> tensor; default: resize-free tensor conversion
-                 draft:int|None=None, # JPEGs: decode at reduced scale for this side (`decode_side`; see `load_rgb`)
+                 decode_size:int|None=None, # JPEGs: decode at reduced scale down to this side (see `load_rgb`)
                 ):
-        self.paths, self.labels, self.draft = table.path.tolist(), table.label.tolist(), draft
+        self.paths, self.labels, self.decode_size = table.path.tolist(), table.label.tolist(), decode_size
         self.classes, self.transform = list(classes), transform or T.Compose([T.ToImage(), T.ToDtype(torch.float32, scale=True)])
         idx = {c: i for i, c in enumerate(self.classes)}
         unknown = [(p, l) for p, l in zip(self.paths, self.labels) if l not in idx]
@@ -375,8 +452,8 @@ class CellDataset(Dataset):
             i, seed = i
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(hash((seed, i)) & 0x7FFF_FFFF_FFFF_FFFF)
-                return self.transform(load_rgb(self.paths[i], draft=self.draft)), self.targets[i]
-        return self.transform(load_rgb(self.paths[i], draft=self.draft)), self.targets[i]
+                return self.transform(load_rgb(self.paths[i], decode_size=self.decode_size)), self.targets[i]
+        return self.transform(load_rgb(self.paths[i], decode_size=self.decode_size)), self.targets[i]
 
 # %% ../nbs/00_data.ipynb #3d20f487
 from torch.utils.data import DataLoader
@@ -384,17 +461,17 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 class _Decoded(Dataset):
-    "Cells decoded by `load_cell` to uint8 tensors of `side` x `side`."
-    def __init__(self, paths:list[str], side:int): self.paths, self.side = paths, side
+    "Cells decoded by `load_cell` to uint8 tensors of `size` x `size`."
+    def __init__(self, paths:list[str], size:int): self.paths, self.size = paths, size
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return load_cell(self.paths[i], self.side)
+    def __getitem__(self, i): return load_cell(self.paths[i], self.size)
 
-def decode_cells(paths:list[str], side:int, # the images, and the side they are resized to
+def decode_cells(paths:list[str], size:int, # the images, and the side they are resized to (an `img_size` or a `decode_size`)
                  workers:int=0, # decoding processes
-                 progress:bool=False, desc:str='decoding')->torch.Tensor: # (N, 3, side, side) uint8
+                 progress:bool=False, desc:str='decoding')->torch.Tensor: # (N, 3, size, size) uint8
     "Decode and resize every image once into one uint8 tensor; an unreadable file is an error naming it."
-    out = torch.empty(len(paths), 3, side, side, dtype=torch.uint8); i = 0
-    dl = DataLoader(_Decoded(list(paths), side), batch_size=64, num_workers=workers)
+    out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8); i = 0
+    dl = DataLoader(_Decoded(list(paths), size), batch_size=64, num_workers=workers)
     for b in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False): out[i:i + len(b)] = b; i += len(b)
     return out
 
@@ -411,9 +488,9 @@ def random_theta(n:int, g:torch.Generator, # how many, and the generator to draw
     c, s = torch.tensor([1., 0., -1., 0.])[k], torch.tensor([0., 1., 0., -1.])[k]   # exact quarter turns
     return torch.stack([torch.stack([w * fx * c, -w * fx * s, cx], -1), torch.stack([h * fy * s, h * fy * c, cy], -1)], 1)
 
-def warp(x:torch.Tensor, theta:torch.Tensor, size:int)->torch.Tensor:
-    "Sample `size` x `size` images from float images `x` (B, 3, S, S) through affine maps `theta` (B, 2, 3)."
-    grid = F.affine_grid(theta.to(x), (len(x), x.shape[1], size, size), align_corners=False)
+def warp(x:torch.Tensor, theta:torch.Tensor, img_size:int)->torch.Tensor:
+    "Sample `img_size` x `img_size` images from float images `x` (B, 3, S, S) through affine maps `theta` (B, 2, 3)."
+    grid = F.affine_grid(theta.to(x), (len(x), x.shape[1], img_size, img_size), align_corners=False)
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
 
 # %% ../nbs/00_data.ipynb #9c5e96d8
@@ -435,25 +512,51 @@ def jitter(x:torch.Tensor, # (B, 3, H, W) in [0, 1]
 
 class BatchAugment:
     "The training transform of `cell_transforms` for a whole batch of decoded uint8 cells, on the batch's device."
-    def __init__(self, size:int, aug:str='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD):
-        if aug not in AUGMENTATIONS: raise ValueError(f"aug must be one of {AUGMENTATIONS}, not {aug!r}")
-        self.size, self.aug, self.mean, self.std = size, aug, mean, std
-        self.side = decode_side(size, aug != 'none')
+    def __init__(self, img_size:int, aug:str|float='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD):
+        self.img_size, self.strength, self.mean, self.std = img_size, aug_strength(aug), mean, std
+        self.decode_size = decode_size(img_size, self.strength > 0)
 
     def normalise(self, x:torch.Tensor)->torch.Tensor:
-        "uint8 (B, 3, S, S) -> normalised float (B, 3, size, size), as the evaluation transform."
+        "uint8 (B, 3, S, S) -> normalised float (B, 3, img_size, img_size), as the evaluation transform."
         x = normalise(x, self.mean, self.std)
-        return x if x.shape[-1] == self.size else F.interpolate(x, (self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
+        return x if x.shape[-1] == self.img_size else F.interpolate(x, (self.img_size, self.img_size), mode='bilinear', antialias=True, align_corners=False)
 
     def __call__(self, x:torch.Tensor, g:torch.Generator)->torch.Tensor:
-        "Augmented, normalised float images (B, 3, size, size) of uint8 cells `x`, random numbers from `g`."
-        if self.aug == 'none': return self.normalise(x)
-        st, n = AUG_STRENGTH[self.aug], len(x)
-        y = warp(x.float() / 255, random_theta(n, g, st['min_area']), self.size)
+        "Augmented, normalised float images (B, 3, img_size, img_size) of uint8 cells `x`, random numbers from `g`."
+        if self.strength == 0: return self.normalise(x)
+        st, n = aug_params(self.strength), len(x)
+        y = warp(x.float() / 255, random_theta(n, g, st['min_area']), self.img_size)
         b, c, s, h = st['jitter']
         f = torch.stack([1 + (2 * torch.rand(n, generator=g) - 1) * b, 1 + (2 * torch.rand(n, generator=g) - 1) * c,
                          1 + (2 * torch.rand(n, generator=g) - 1) * s, (2 * torch.rand(n, generator=g) - 1) * h], 1)
         return normalise(jitter(y, f), self.mean, self.std)
+
+# %% ../nbs/00_data.ipynb #6d2b9e10
+def _cgroup_cpus()->float|None:
+    "The CPU quota of this process's cgroup (v2 `cpu.max`, or v1 `cfs_quota_us`), in CPUs; None when unlimited."
+    for q, p in (('/sys/fs/cgroup/cpu.max', None), ('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu/cpu.cfs_period_us')):
+        try:
+            parts = Path(q).read_text().split() if p is None else [Path(q).read_text().strip(), Path(p).read_text().strip()]
+            if parts[0] not in ('max', '-1'): return int(parts[0]) / int(parts[1])
+        except (OSError, ValueError, IndexError): pass
+    return None
+
+def cpu_count()->int:
+    "The CPUs this process may use: its affinity, capped by the cgroup quota and by $AML_NB_THREADS (at least 1)."
+    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    q = _cgroup_cpus()
+    if q: n = min(n, math.ceil(q))
+    env = os.environ.get('AML_NB_THREADS', '').strip()
+    if env:
+        try: n = min(n, int(env))
+        except ValueError: raise ValueError(f"AML_NB_THREADS={env!r} is not a whole number of threads") from None
+    return max(1, n)
+
+def set_threads(n:int|None=None)->int:
+    "Give torch `n` intra-op threads (default: `cpu_count()`); returns the number set."
+    n = max(1, n or cpu_count())
+    if torch.get_num_threads() != n: torch.set_num_threads(n)
+    return n
 
 # %% ../nbs/00_data.ipynb #2c57a00d
 def summarize(t:pd.DataFrame)->dict:

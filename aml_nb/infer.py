@@ -2,29 +2,30 @@
 
 # %% ../nbs/09_infer.ipynb #23262efa
 from __future__ import annotations
-import csv, io, os, time
+import csv, hashlib, io, os, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torch.distributed as dist
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .data import load_cell, normalise, cell_transforms, IMAGE_EXTS
-from .models import load_model, model_norm, embed, model_lock
-from .evaluate import predictions_table, prob_columns, cell_predictions
-from .train import resolve_device
+from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count
+from .store import atomic_write, check_artefact, manifest, file_sha256, lock
+from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank
+from .evaluate import prob_columns, cell_predictions, read_predictions
+from .ood import OODGate
 
 # %% auto #0
-__all__ = ['ScoringDataset', 'list_images', 'default_workers', 'Predictor', 'predict_table']
+__all__ = ['ScoringDataset', 'list_images', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table']
 
 # %% ../nbs/09_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
-    "uint8 cells of `paths` at `size` x `size` (`load_cell`), with their index; an undecodable file yields zeros and its error."
-    def __init__(self, paths:list[str], size:int): self.paths, self.size = paths, size
+    "uint8 cells of `paths` at `img_size` x `img_size` (`load_cell`), with their index; an undecodable file yields zeros and its error."
+    def __init__(self, paths:list[str], img_size:int): self.paths, self.img_size = paths, img_size
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
-        try: return load_cell(self.paths[i], self.size), i, ''
-        except ValueError as e: return torch.zeros(3, self.size, self.size, dtype=torch.uint8), i, str(e)
+        try: return load_cell(self.paths[i], self.img_size), i, ''
+        except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e)
 
 def list_images(src:Path|str|list)->list[str]:
     "Image paths of a folder (recursively, sorted), a single file, or a list of paths."
@@ -36,30 +37,47 @@ def list_images(src:Path|str|list)->list[str]:
 
 # %% ../nbs/09_infer.ipynb #6199b187
 def default_workers()->int:
-    "DataLoader workers for scoring: all cores but one, at least 1 and at most 8."
-    return max(1, min(8, (os.cpu_count() or 2) - 1))
+    "DataLoader workers for scoring: the CPUs this process may use, but one, at least 1 and at most 8."
+    return max(1, min(8, cpu_count() - 1))
+
+def weights_id(model:torch.nn.Module)->str:
+    "A fingerprint of a model's weights (names, shapes and values of its state dict)."
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode()); h.update(str(tuple(v.shape)).encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 class Predictor:
     "Batched inference of a trained aml_nb model on GPU (bf16, channels_last, optional compile) or CPU."
     def __init__(self, model:torch.nn.Module, classes:list[str], img_size:int, # a model and what it was trained on
                  device:str='auto', batch_size:int=64,
                  workers:int|None=None, # decoding processes (default: `default_workers()`)
-                 compile:bool=False, amp:bool=True):
+                 compile:bool=False, amp:bool=True,
+                 model_id:str|None=None, # fingerprint of the weights (default: computed from the model)
+                 gate:OODGate|None=None, # out-of-distribution gate of the run, if it has one
+                ):
         self.dev = resolve_device(device); self.gpu = self.dev.type == 'cuda'
         self.classes, self.img_size, self.batch_size, self.amp = list(classes), img_size, batch_size, amp
         self.workers = default_workers() if workers is None else workers
+        self.model_id = model_id or weights_id(model)
         self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.gpu else torch.preserve_format)
         self.net = torch.compile(self.model) if compile else self.model
         self.mean, self.std = model_norm(model)
-        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std)   # for PIL images (the dashboard)
+        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std)   # for PIL images (uploads)
+        self.gate = gate
 
     @classmethod
     def from_run(cls, run:Path|str, **kwargs)->Predictor:
-        "A Predictor for the model of a run folder (or a `model.safetensors` file)."
-        run = Path(run); f = run/'model.safetensors' if run.is_dir() else run
-        if not f.exists(): raise FileNotFoundError(f"{f}: no model (is {run} a finished aml_nb run?)")
+        "A Predictor for the model of a sealed run folder (or of a bare `model.safetensors` file)."
+        run = Path(run)
+        if run.is_dir():
+            check_artefact(run); f = run/'model.safetensors'
+            mid, gate = manifest(run)['files']['model.safetensors']['sha256'][:16], OODGate.load(run) if (run/'ood.json').exists() else None
+        else:
+            if not run.exists(): raise FileNotFoundError(f"{run}: no such run folder or model file")
+            f, mid, gate = run, file_sha256(run)[:16], None
         model, info = load_model(f)
-        return cls(model, info['classes'], info['img_size'], **kwargs)
+        return cls(model, info['classes'], info['img_size'], model_id=mid, gate=gate, **kwargs)
 
     def _to_device(self, x:torch.Tensor)->torch.Tensor:
         x = x.to(self.dev, non_blocking=True)
@@ -74,83 +92,134 @@ class Predictor:
 
     @torch.inference_mode()
     def features_tensor(self, x:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
-        "Pooled embeddings (B, D) and probabilities (B, K) for a batch as `predict_tensor` takes (the image side of fusion)."
+        "Pooled embeddings (B, D) and probabilities (B, K) for a batch as `predict_tensor` takes (fusion, MIL, the OOD gate)."
         with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
             e = embed(self.model, self._to_device(x))
             return e.float(), self.model.get_classifier()(e).float().softmax(-1)
 
+    def score_tensor(self, x:torch.Tensor)->tuple[np.ndarray, np.ndarray|None]:
+        "Probabilities (B, K) and, when the run has a gate, out-of-distribution scores (B,) of a batch."
+        if self.gate is None: return self.predict_tensor(x).cpu().numpy(), None
+        e, p = self.features_tensor(x)
+        return p.cpu().numpy(), self.gate.score(e.cpu().numpy())
+
     def predict_images(self, images:list)->np.ndarray:
-        "Probabilities (n, K) for PIL images (any mode) -- the dashboard's path."
-        from aml_nb.data import to_rgb
+        "Probabilities (n, K) for PIL images of any mode (e.g. from a notebook), through the evaluation transform."
         out = [self.predict_tensor(torch.stack([self.transform(to_rgb(im)) for im in images[i:i + self.batch_size]])).cpu()
                for i in range(0, len(images), self.batch_size)]
         return torch.cat(out).numpy()
 
 # %% ../nbs/09_infer.ipynb #622abe7e
+def prediction_columns(classes:list[str], gate:bool=False)->list[str]:
+    "The header of a predictions file: path, predicted, confidence, p_<class>..., [ood_score, unlike_training], error, model."
+    return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['ood_score', 'unlike_training'] if gate else []), 'error', 'model']
+
+def _read_header(out:Path)->list[str]|None:
+    "The first CSV row of `out`, or None when it has none or is not text."
+    try:
+        with open(out, newline='', encoding='utf-8') as f: return next(csv.reader(f), None)
+    except (UnicodeDecodeError, csv.Error): return None
+
+def _foreign(out:Path, cols:list[str], model_id:str)->str|None:
+    "Why existing `out` is not a resumable predictions file of this model, or None."
+    if out.is_dir(): return "is a folder"
+    if out.stat().st_size == 0: return "is an empty file aml_nb did not write"
+    if _read_header(out) != cols: return "is not a predictions file of this model (its header differs)"
+    data = out.read_bytes(); data = data[:data.rfind(b'\n') + 1]   # a torn last line (a kill, a full disk) is not evidence
+    try: ids = pd.read_csv(io.BytesIO(data), usecols=['model'], dtype=str, on_bad_lines='skip').model.dropna()
+    except (ValueError, pd.errors.ParserError): return "is not a readable predictions file"
+    other = set(ids) - {model_id}
+    return f"holds predictions of another model ({sorted(other)[0]})" if other else None
+
 def _done_paths(out:Path)->set[str]:
-    "Paths already in `out`; a torn last line (killed mid-write) is removed first."
-    if not out.exists() or out.stat().st_size == 0: return set()
+    "Paths already in `out` (a predictions file of this model); a torn last line (killed mid-write) is removed first."
     data = out.read_bytes()
     if not data.endswith(b'\n'):
         with open(out, 'r+b') as f: f.truncate(data.rfind(b'\n') + 1)
-    try: return set(pd.read_csv(out, usecols=['path']).path.astype(str))
-    except (ValueError, pd.errors.EmptyDataError): return set()
+    return set(pd.read_csv(out, usecols=['path'], dtype=str, keep_default_na=False).path)
+
+def _rows(self:Predictor, todo:list[str], idx, err, p, s)->str:
+    "CSV text of one scored batch (csv.writer quotes any name)."
+    buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
+    for j, i in enumerate(idx.tolist()):
+        bad = bool(err[j])
+        ood = [] if s is None else (['', ''] if bad else [f'{s[j]:.4f}', int(s[j] > self.gate.threshold)])
+        w.writerow([todo[i], '' if bad else self.classes[p[j].argmax()], '' if bad else f'{p[j].max():.6f}',
+                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, err[j], self.model_id])
+    return buf.getvalue()
 
 @patch
 @torch.inference_mode()
-def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str)->int:
+def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, owned:bool=False)->int:
     "Score `paths` not yet in `out` and append their rows; return how many were scored."
+    cols = prediction_columns(self.classes, self.gate is not None)
+    if out.exists():
+        why = _foreign(out, cols, self.model_id)
+        if why and not owned: raise ValueError(f"{out}: {why}; aml_nb only writes over its own predictions of the same model: choose another --out or remove it")
+        if why: print(f"discarding {out}: it {why}"); out.unlink()
+    if not out.exists():
+        buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols)
+        atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding='utf-8'))
     done = _done_paths(out)
     todo = [p for p in paths if p not in done]
-    header = not out.exists() or out.stat().st_size == 0
-    cols = ['path', 'predicted', 'confidence', *prob_columns(self.classes), 'error']
     dl = DataLoader(ScoringDataset(todo, self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
-    bar = tqdm(total=len(todo), desc=desc, unit='img', disable=not progress)
     t0, n = time.perf_counter(), 0
-    with open(out, 'a', newline='') as f:
-        if header: f.write(','.join(cols) + '\n'); f.flush()
+    with open(out, 'a', newline='', encoding='utf-8') as f, tqdm(total=len(todo), desc=desc, unit='img', disable=not progress) as bar:
         for x, idx, err in dl:
-            p = self.predict_tensor(x).cpu().numpy()
-            buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
-            for j, i in enumerate(idx.tolist()):
-                bad = bool(err[j])
-                w.writerow([todo[i], '' if bad else self.classes[p[j].argmax()], '' if bad else f'{p[j].max():.6f}',
-                            *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), err[j]])
-            f.write(buf.getvalue()); f.flush(); os.fsync(f.fileno())
+            p, s = self.score_tensor(x)
+            try: f.write(_rows(self, todo, idx, err, p, s)); f.flush(); os.fsync(f.fileno())
+            except OSError as e: raise OSError(e.errno, f"{e.strerror}; the rows written so far are kept and a re-run resumes", str(out)) from None
             n += len(idx); bar.update(len(idx)); bar.set_postfix(img_s=f'{n / (time.perf_counter() - t0):.0f}')
-    bar.close()
     return n
 
 # %% ../nbs/09_infer.ipynb #c466eee9
 @patch
 def predict_paths(self:Predictor,
                    src:Path|str|list, # a folder (recursive), a file, or a list of paths
-                   out:Path|str, # the CSV to write (appended to, and resumed from, when it exists)
-                   progress:bool=True)->pd.DataFrame:
+                   out:Path|str, # the CSV to write (resumed when it holds this model's predictions; refused when it holds anything else)
+                   progress:bool=True,
+                   owned:bool=False, # `out` belongs to aml_nb (a run's partial file): discard it, rather than refuse it, when it does not match
+                  )->pd.DataFrame:
     "Score every image of `src` into `out` (resumable); under torchrun, ranks split the files and rank 0 merges."
     paths, out = list_images(src), Path(out)
-    world, rank = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('RANK', 0))
+    world, rank = world_rank()
     if world == 1:
-        self._score(paths, out, progress, 'scoring'); return pd.read_csv(out)
+        with lock(out): self._score(paths, out, progress, 'scoring', owned)
+        return read_predictions(out)
     if not dist.is_initialized(): dist.init_process_group('nccl' if self.gpu else 'gloo')
+    if out.exists() and _foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id) and not owned:
+        raise ValueError(f"{out}: {_foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id)}; choose another --out or remove it")
     part = out.with_name(f'{out.stem}.rank{rank}{out.suffix}')
-    self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})')
+    with lock(part): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True)
     dist.barrier()
     if rank == 0:
         parts = [out.with_name(f'{out.stem}.rank{r}{out.suffix}') for r in range(world)]
-        merged = pd.concat([pd.read_csv(p) for p in parts]).set_index('path').loc[paths].reset_index()
-        merged.to_csv(out.with_suffix('.tmp'), index=False); os.replace(out.with_suffix('.tmp'), out)
+        merged = pd.concat([read_predictions(p) for p in parts]).set_index('path').loc[paths].reset_index()
+        with lock(out): atomic_write(out, lambda p: merged.to_csv(p, index=False))
         for p in parts: p.unlink()
     dist.barrier()
-    return pd.read_csv(out)
+    return read_predictions(out)
+
+# %% ../nbs/09_infer.ipynb #9b3d7f21
+@patch
+def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='embedding cells')->tuple[np.ndarray, np.ndarray]:
+    "Embeddings (n, D) and class probabilities (n, K) of the images `paths`, in order."
+    emb, prob = [], []
+    dl = DataLoader(ScoringDataset(list(paths), self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
+    for x, _, err in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
+        bad = [e for e in err if e]
+        if bad: raise ValueError(bad[0])
+        e, p = self.features_tensor(x); emb.append(e.cpu()); prob.append(p.cpu())
+    return torch.cat(emb).numpy(), torch.cat(prob).numpy()
 
 # %% ../nbs/09_infer.ipynb #3841aaaa
-def predict_table(pred:Predictor, table:pd.DataFrame, out:Path|str, progress:bool=True)->pd.DataFrame:
+def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progress:bool=True)->pd.DataFrame:
     "Predictions (with label, patient_id and demographics) for the cells of `table`, written to `out`."
     out = Path(out); raw = out.with_name(out.stem + '.partial.csv')
-    df = pred.predict_paths(table.path.tolist(), raw, progress=progress).set_index('path').loc[table.path]
+    df = predictor.predict_paths(table.path.tolist(), raw, progress=progress, owned=True).set_index('path').loc[table.path]
     bad = df.error.dropna()
     if len(bad): raise ValueError(f"{len(bad)} cell(s) could not be scored, e.g. {bad.iloc[0]}")
-    res = cell_predictions(table, df[prob_columns(pred.classes)].to_numpy(), pred.classes)
-    res.to_csv(out.with_suffix('.tmp'), index=False); os.replace(out.with_suffix('.tmp'), out); raw.unlink()
+    extra = {c: df[c].to_numpy() for c in ('ood_score', 'unlike_training') if c in df}
+    res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
+    atomic_write(out, lambda p: res.to_csv(p, index=False)); raw.unlink()
     return res

@@ -2,10 +2,14 @@
 import sys
 from pathlib import Path
 import streamlit as st
-from aml_nb.dashboard import runs_dir, DISCLAIMER
-from aml_nb.experiments import load_runs
+from aml_nb.data import set_threads
+from aml_nb.dashboard import runs_dir
+from aml_nb.report import DISCLAIMER
+from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
 from aml_nb.multimodal import FusionPredictor
+
+set_threads()   # the CPUs this server may use, not the host's count
 
 
 @st.cache_resource(show_spinner='loading model...')
@@ -45,5 +49,5 @@ def pick_run(runs, key: str, label: str = 'model (run)'):
 def no_runs():
     "What to show when the store is empty."
     st.info(f"No finished runs in `{runs_dir()}`. Create some with `make demo` or "
-            "`aml-nb compare --data DATA --out runs`, then reload this page.")
+            "`aml-nb compare --data DATA --out runs/comparison`, then reload this page.")
     st.stop()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every GPU figure of the project in one call of a lent machine (about 9 minutes on one H100): the `paper` comparison
-# on blood9 with its Grad-CAM localisation (issues 4, 5, 6), then the three speed benchmarks of issue 9 (training,
+# on blood9 with its Grad-CAM localisation, then the three speed benchmarks (training,
 # end-to-end scoring, model-only compiled). Each step has its own time limit; results are packed into
 # $OUT/results.tar.gz after every step (weights left out), so a step cut short loses only itself.
 #   OUT=<dir> BLOOD9=<blood9> bash bench/gpu_all.sh        ($EXTRA goes to the training commands, for dry runs)
@@ -14,6 +14,6 @@ step() { local name=$1 limit=$2; shift 2; echo "== $name (limit ${limit}s, $(dat
 cat "$R/env.txt"
 step paper ${PAPER_S:-300} env RUNS="$R/paper" BLOOD9="$BLOOD9" bash bench/gpu_paper_blood9.sh
 step localisation ${LOC_S:-40} python3 bench/localisation.py "$R"/paper/compare/*-s0 "$R"/paper/ablation/*-s0 --data "$BLOOD9" --n ${LOC_N:-200} --device "$DEV" --out "$R/localisation.json"
-step train_speed ${TRAIN_S:-70} python3 bench/train_throughput.py --data "$BLOOD9" --arch convnext_tiny --size 224 --batch-size 128 --workers 12 --epochs 3 --device "$DEV" --out "$R/train_gpu" ${TRAIN_ARGS:-}
-step predict_speed ${PRED_S:-75} python3 bench/predict_throughput.py --images "$BLOOD9" --arch convnext_tiny --size 224 --n 10000 --batch-size 256 --workers 15 --device "$DEV" --skip-memory --out "$R/predict_gpu" ${PRED_ARGS:-}
+step train_speed ${TRAIN_S:-70} python3 bench/train_throughput.py --data "$BLOOD9" --arch convnext_tiny --img-size 224 --batch-size 128 --workers 12 --epochs 3 --device "$DEV" --out "$R/train_gpu" ${TRAIN_ARGS:-}
+step predict_speed ${PRED_S:-75} python3 bench/predict_throughput.py --images "$BLOOD9" --arch convnext_tiny --img-size 224 --n 10000 --batch-size 256 --workers 15 --device "$DEV" --skip-memory --out "$R/predict_gpu" ${PRED_ARGS:-}
 step model_speed ${MODEL_S:-180} python3 bench/model_throughput.py --device "$DEV" --out "$R/model_gpu" ${MODEL_ARGS:-}

@@ -13,4 +13,4 @@ import torch, timm, platform; print('device:', torch.cuda.get_device_name(0) if 
 PY
 run() { python3 -c "import sys; from aml_nb.cli import main; sys.exit(main(sys.argv[1:]))" "$@"; }
 run compare --data "$BLOOD9" --preset paper --img-size 128 --out "$RUNS/compare" $EXTRA
-run train --data "$BLOOD9" --preset paper --img-size 128 --arch convnext_tiny --no-mixup --out "$RUNS/ablation" --name convnext_tiny-no_mixup-s0 $EXTRA
+run train --data "$BLOOD9" --preset paper --img-size 128 --arch convnext_tiny --no-mixup --out "$RUNS/ablation/convnext_tiny-no_mixup-s0" $EXTRA

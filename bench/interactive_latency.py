@@ -1,8 +1,8 @@
-"""Issue 9, benchmark 4 (and issue 6): predict + Grad-CAM of one uploaded cell through the dashboard's path
+"""Predict + Grad-CAM of one uploaded cell through the dashboard's path
 (`aml_nb.dashboard.predict_and_explain` on a `Predictor`) against bare timm + bare pytorch-grad-cam on the same
 weights and input, measured interleaved in one process. Target: ours <= 1.2x bare.
 
-    python bench/interactive_latency.py [--arch convnext_tiny] [--size 224] [--reps 7] [--out bench/results/interactive_cpu]
+    python bench/interactive_latency.py [--arch convnext_tiny] [--img-size 224] [--reps 7] [--out bench/results/interactive_cpu]
 """
 import argparse, json, os, platform, statistics, time
 from pathlib import Path
@@ -14,7 +14,7 @@ from aml_nb.models import create_model, cam_target_layers
 from aml_nb.infer import Predictor
 from aml_nb.dashboard import predict_and_explain
 
-a = argparse.ArgumentParser(); a.add_argument('--arch', default='convnext_tiny'); a.add_argument('--size', type=int, default=224)
+a = argparse.ArgumentParser(); a.add_argument('--arch', default='convnext_tiny'); a.add_argument('--img-size', dest='size', type=int, default=224)
 a.add_argument('--reps', type=int, default=7); a.add_argument('--out', default='bench/results/interactive_cpu'); a = a.parse_args()
 classes = ['CBFB_MYH11', 'NPM1', 'PML_RARA', 'RUNX1_RUNX1T1', 'control']
 model = create_model(a.arch, len(classes), img_size=a.size).eval()
@@ -22,7 +22,7 @@ pred = Predictor(model, classes, a.size, device='cpu', workers=0)
 img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (363, 360, 3), np.uint8))   # an upload: a 360x363 cell crop
 
 bare = timm.create_model(a.arch, num_classes=len(classes)).eval(); bare.load_state_dict(model.state_dict())
-layers = cam_target_layers(bare)
+layers = cam_target_layers(bare, a.size)
 
 def ours():
     return predict_and_explain(pred, [img], 'gradcam')

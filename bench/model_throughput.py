@@ -1,8 +1,8 @@
-"""Issue 9, benchmark 1: model-only GPU throughput of the Predictor (`Predictor.predict_tensor`, what `aml-nb predict`
+"""Model-only GPU throughput of the Predictor (`Predictor.predict_tensor`, what `aml-nb predict`
 and the dashboard run per batch) against bare timm on the same GPU, in one run: same model, batch, input size, bf16
 autocast, channels_last, torch.compile. Target: Predictor >= 0.90 x bare for each model.
 
-    python bench/model_throughput.py [--archs convnext_tiny resnet50 vit_small_patch16_224 --size 224 --batch-size 256]
+    python bench/model_throughput.py [--archs convnext_tiny resnet50 vit_small_patch16_224 --img-size 224 --batch-size 256]
 
 Both sides get the same device-resident, channels_last batch; the two are timed alternately, three rounds each, and
 the best round of each is kept (so that a clock ramp or a neighbour's burst does not favour either side).
@@ -12,7 +12,7 @@ from pathlib import Path
 import torch, timm
 
 a = argparse.ArgumentParser(); a.add_argument('--archs', nargs='+', default=['convnext_tiny', 'resnet50', 'vit_small_patch16_224'])
-a.add_argument('--size', type=int, default=224); a.add_argument('--batch-size', type=int, default=256); a.add_argument('--iters', type=int, default=30)
+a.add_argument('--img-size', dest='size', type=int, default=224); a.add_argument('--batch-size', type=int, default=256); a.add_argument('--iters', type=int, default=30)
 a.add_argument('--no-compile', action='store_true'); a.add_argument('--device', default='cuda'); a.add_argument('--out', default='bench/results/model_gpu')
 a = a.parse_args()
 

@@ -1,11 +1,11 @@
-"""Issue 9, benchmarks 2 and 5: end-to-end `aml-nb predict` (Predictor.predict_paths) over a folder of real cell
+"""End-to-end `aml-nb predict` (Predictor.predict_paths) over a folder of real cell
 images against the machine's two ceilings measured in the same run -- decoding (bare PIL: open, reduced-scale JPEG
 draft, RGB, bilinear resize, to a uint8 tensor, on a DataLoader with the same workers and batch; no model) and the
 model alone (`Predictor.predict_tensor` on a ready batch) -- and peak memory for a 10x larger folder. The three are
 timed alternately, --rounds times, and the best round of each is kept (this machine is shared and noisy).
 Targets: end-to-end >= 0.8 x min(decode, model); peak RSS for N*10 images <= 1.5 x that for N.
 
-    python bench/predict_throughput.py --images ../shared/data/blood9 [--arch convnext_atto --size 64 --n 2000 --workers N]
+    python bench/predict_throughput.py --images ../shared/data/blood9 [--arch convnext_atto --img-size 64 --n 2000 --workers N]
 
 Images: blood9 (Acevedo et al. 2020, CC BY 4.0; Matek et al. 2019, CC BY 3.0) or the LMU sample's TIFFs
 (--images ../shared/data/lmu_sample; Matek et al. 2019, CC BY 3.0), linked repeatedly to reach --n.
@@ -18,7 +18,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 a = argparse.ArgumentParser(); a.add_argument('--images', default='../shared/data/blood9'); a.add_argument('--arch', default='convnext_atto')
-a.add_argument('--size', type=int, default=64); a.add_argument('--n', type=int, default=2000); a.add_argument('--workers', type=int, help='default: the Predictor default (cores - 1)')
+a.add_argument('--img-size', dest='size', type=int, default=64); a.add_argument('--n', type=int, default=2000); a.add_argument('--workers', type=int, help='default: the Predictor default (cores - 1)')
 a.add_argument('--batch-size', type=int, default=64); a.add_argument('--device', default='auto')
 a.add_argument('--rounds', type=int, default=3)
 a.add_argument('--out', default='bench/results/predict_cpu'); a.add_argument('--child', nargs=2, help=argparse.SUPPRESS)
@@ -84,7 +84,7 @@ r['ratio_vs_shared_core_bound'] = r['end_to_end_img_s'] * (1 / r['decode_img_s']
 mem = {}
 for n in (() if a.skip_memory else (a.n, a.n * 10)):
     d = small if n == a.n else folder(n, tmp)
-    out = subprocess.run([sys.executable, __file__, '--arch', a.arch, '--size', str(a.size), '--workers', str(a.workers), '--batch-size',
+    out = subprocess.run([sys.executable, __file__, '--arch', a.arch, '--img-size', str(a.size), '--workers', str(a.workers), '--batch-size',
                           str(a.batch_size), '--device', a.device, '--child', str(weights), str(d)], capture_output=True, text=True, check=True)
     mem[n] = json.loads(out.stdout.strip().splitlines()[-1])
 r['peak_rss_mb'] = {str(n): m['peak_rss_mb'] for n, m in mem.items()}

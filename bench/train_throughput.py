@@ -1,9 +1,9 @@
-"""Issue 9, benchmark 3: the Trainer's training images per second (real cells, decoded once into memory by
+"""The Trainer's training images per second (real cells, decoded once into memory by
 DataLoader workers and augmented per batch on the device, the Trainer's default `loader='auto'`) against a bare timm
 training step on in-memory tensors, same architecture, batch, precision and optimizer, measured in one run.
 Target: Trainer >= 0.85 x bare.
 
-    python bench/train_throughput.py [--data ../shared/data/blood9] [--arch convnext_atto --size 64 --batch-size 32 --workers 2]
+    python bench/train_throughput.py [--data ../shared/data/blood9] [--arch convnext_atto --img-size 64 --batch-size 32 --workers 2]
 
 Reports the Trainer twice: with the plain recipe (no Mixup, no augmentation, no SWA: the loop's own overhead) and
 with the full recipe of the presets (Mixup, strong augmentation, SWA), so that the cost of the recipe is visible.
@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd, torch, timm
 
 a = argparse.ArgumentParser(); a.add_argument('--data', default='../shared/data/blood9'); a.add_argument('--arch', default='convnext_atto')
-a.add_argument('--size', type=int, default=64); a.add_argument('--batch-size', type=int, default=32); a.add_argument('--workers', type=int, default=2)
+a.add_argument('--img-size', dest='size', type=int, default=64); a.add_argument('--batch-size', type=int, default=32); a.add_argument('--workers', type=int, default=2)
 a.add_argument('--epochs', type=int, default=2); a.add_argument('--device', default='auto'); a.add_argument('--out', default='bench/results/train_cpu')
 a = a.parse_args()
 
 from aml_nb.data import read_cells, split_table
-from aml_nb.train import TrainConfig, Trainer, resolve_device
+from aml_nb.train import TrainConfig, Trainer
+from aml_nb.models import resolve_device
 
 dev = resolve_device(a.device); gpu = dev.type == 'cuda'
 t = split_table(read_cells(a.data, validate=False))
@@ -30,7 +31,7 @@ def trainer(**kw)->float:
     cfg = TrainConfig(a.arch, img_size=a.size, epochs=a.epochs, batch_size=a.batch_size, workers=a.workers, device=a.device, patience=0, **kw)
     out = Path(tempfile.mkdtemp())
     Trainer(cfg, t, out, progress=False).fit(resume=False)
-    return float(pd.read_csv(out/'history.csv').img_per_s.iloc[-1])
+    return float(pd.read_csv(out/'history.csv').train_img_per_s.iloc[-1])
 
 
 def bare()->float:

@@ -19,7 +19,7 @@ def shared():
 def cohort_dir(tmp_path_factory):
     from aml_nb.synth import generate_cohort
     d = tmp_path_factory.mktemp('cohort')
-    generate_cohort(d, n_patients=15, cells_per_patient=6, size=32, progress=False)
+    generate_cohort(d, n_patients=15, cells_per_patient=6, cell_px=32, progress=False)
     return d
 
 

@@ -62,7 +62,7 @@ def test_selecting_another_model_changes_the_charts(monkeypatch, run_store):
     at = _app(monkeypatch, run_store, 'pages/2_Compare.py')
     spec = lambda: json.loads(at.get('plotly_chart')[-1].proto.spec)   # per-class recall of the chosen run
     before = spec()
-    from aml_nb.experiments import find_runs
+    from aml_nb.store import find_runs
     last = str(find_runs(run_store)[-1])
     assert at.selectbox(key='model').value != last
     at.selectbox(key='model').set_value(last).run()
@@ -71,7 +71,7 @@ def test_selecting_another_model_changes_the_charts(monkeypatch, run_store):
 
 def test_fairness_page_offers_the_report(monkeypatch, run_store):
     at = _app(monkeypatch, run_store, 'pages/4_Fairness.py')
-    assert at.metric[0].label == 'minimum recall'
+    assert at.metric[0].label == 'lowest sensitivity of any class'
     assert len(at.get('download_button')) == 1
 
 
@@ -121,7 +121,7 @@ def test_fuse_cli_names_the_bad_value(run_store, tmp_path, capsys):
     from aml_nb.cli import main
     bad = tmp_path/'genomics.csv'
     bad.write_text('patient_id,KIT,wbc\nP0001,1,12\nP0002,maybe,3\n')
-    assert main(['fuse', '--run', str(run_store/'compare'/'resnet18-s0'), '--genomics', str(bad)]) == 2
+    assert main(['fuse', str(run_store/'compare'/'resnet18-s0'), '--genomics', str(bad)]) == 2
     err = capsys.readouterr().err
     assert "genomics.csv" in err and "column 'KIT', row 2 (patient P0002): 'maybe' is not a mutation call" in err
     assert not (run_store/'compare'/'resnet18-s0'/'fusion').exists()   # nothing half-written
@@ -165,3 +165,15 @@ def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store):
     assert not at.exception and at.selectbox(key='cell').value == cell and len(calls) == len(chosen)
     at.selectbox(key='method').set_value('eigencam').run()
     assert not at.exception and calls[len(chosen):] == ['eigencam']
+
+
+def test_uploads_are_bounded_per_request(monkeypatch, run_store, cohort):
+    "More files than a request may hold: the page says so and uses the first ones; shown images are small copies."
+    import aml_nb.dashboard as dash
+    monkeypatch.setattr(dash, 'MAX_UPLOADS', 3)
+    at = _app(monkeypatch, run_store, 'pages/1_Predict.py')
+    cells = cohort[cohort.split == 'test'].path[:5].tolist()
+    at.file_uploader(key='upload').set_value([(f'{i}.png', Path(p).read_bytes(), 'image/png') for i, p in enumerate(cells)]).run()
+    assert not at.exception, at.exception
+    assert any('Only the first 3 of 5 files are used' in w.value for w in at.warning)
+    assert len(at.get('image')) == 6   # 3 cells and their overlays

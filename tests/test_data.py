@@ -89,7 +89,7 @@ def test_metadata_missing_and_extra_patients(cohort_dir, tmp_path):
     assert 'no row in' in rep[pt.patient_id[0]] and 'has no images' in rep['GHOST']
     assert t[t.patient_id == pt.patient_id[0]].sex.isna().all() and t.sex.notna().sum() > 0
     pd.concat([pt, pt.iloc[:1]]).to_csv(tmp_path/'dup.csv', index=False)
-    with pytest.raises(ValueError, match=r'dup.csv, row \d+: duplicate patient_id'): read_patient_folders(cohort_dir, metadata=tmp_path/'dup.csv')
+    with pytest.raises(ValueError, match=r"dup.csv: 1 problem\(s\) in the patient table:\n  patient_id 'P0000' is in rows \[1, 16\]"): read_patient_folders(cohort_dir, metadata=tmp_path/'dup.csv')
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2, 3])

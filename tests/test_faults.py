@@ -77,7 +77,7 @@ def test_kill_during_a_weights_write_keeps_the_previous_file(run_store, tmp_path
 
 
 def test_a_damaged_run_is_reported_not_loaded(run_store, tmp_path):
-    from aml_nb.experiments import load_runs
+    from aml_nb.store import load_runs
     store = tmp_path/'store'; shutil.copytree(run_store/'compare', store)
     m = store/'resnet18-s0'/'model.safetensors'; m.write_bytes(m.read_bytes()[:-100])
     (store/'vit_tiny_patch16_224-s0'/'manifest.json').unlink()

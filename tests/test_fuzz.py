@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from aml_nb.data import load_rgb, read_class_folders, CellDataset, cell_transforms
 from aml_nb.dashboard import read_upload
-from aml_nb.multimodal import read_genomics, parse_value, GENOMIC_SCHEMA, MISSING
+from aml_nb.genomics import read_genomics, parse_value, GENOMIC_SCHEMA, MISSING
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -130,3 +130,30 @@ def test_random_bytes_as_a_genomic_csv(tmp_path_factory, data):
     try: g = read_genomics(p)
     except ValueError as e: assert str(e).startswith(str(p)), str(e)
     else: assert g.index.name == 'patient_id'
+
+
+# -- names from folders and tables ------------------------------------------------------------------------------------
+
+NAME = st.text(alphabet=st.characters(blacklist_categories=('Cs', 'Cc', 'Zl', 'Zp'), blacklist_characters='/\\'), min_size=1, max_size=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(classes=st.lists(NAME, min_size=2, max_size=4, unique=True), patients=st.lists(NAME, min_size=3, max_size=3))
+def test_any_legal_name_round_trips_through_every_file(tmp_path_factory, classes, patients):
+    "Class and patient names with commas, quotes, brackets, markup or non-ASCII survive CSV, JSON, Markdown and HTML."
+    from markdown import markdown
+    from aml_nb.evaluate import predictions_table, read_predictions
+    from aml_nb.store import write_json, read_json
+    from aml_nb.report import md_table
+    d = tmp_path_factory.mktemp('names')
+    probs = np.random.default_rng(0).dirichlet(np.ones(len(classes)), 3)
+    labels = [classes[i % len(classes)] for i in range(3)]
+    p = predictions_table(['a.png', 'b.png', 'c.png'], labels, probs, classes, patients)
+    p.to_csv(d/'p.csv', index=False)
+    back = read_predictions(d/'p.csv')
+    assert back.label.tolist() == labels and back.patient_id.tolist() == patients
+    assert back.predicted.tolist() == p.predicted.tolist() and list(back.columns) == list(p.columns)
+    write_json(d/'c.json', dict(classes=classes)); assert read_json(d/'c.json')['classes'] == classes
+    page = markdown(md_table(p[['patient_id', 'label', 'predicted']]), extensions=['tables'])
+    for name in classes + patients:
+        if '<' in name: assert name not in page   # escaped: never live markup

@@ -6,11 +6,11 @@ from aml_nb.data import read_cells
 
 
 def test_same_seed_same_bytes(tmp_path):
-    a = generate_cohort(tmp_path/'a', n_patients=15, cells_per_patient=2, size=32, progress=False)
-    b = generate_cohort(tmp_path/'b', n_patients=15, cells_per_patient=2, size=32, progress=False)
+    a = generate_cohort(tmp_path/'a', n_patients=15, cells_per_patient=2, cell_px=32, progress=False)
+    b = generate_cohort(tmp_path/'b', n_patients=15, cells_per_patient=2, cell_px=32, progress=False)
     for p, q in zip(a.path, b.path): assert open(p, 'rb').read() == open(q, 'rb').read()
     assert (tmp_path/'a'/'patients.csv').read_bytes() == (tmp_path/'b'/'patients.csv').read_bytes()
-    c = generate_cohort(tmp_path/'c', n_patients=15, cells_per_patient=2, size=32, seed=1, progress=False)
+    c = generate_cohort(tmp_path/'c', n_patients=15, cells_per_patient=2, cell_px=32, seed=1, progress=False)
     assert open(a.path[0], 'rb').read() != open(c.path[0], 'rb').read()
 
 

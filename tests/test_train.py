@@ -14,8 +14,8 @@ def _weights(run): return load_file(str(Path(run)/'model.safetensors'))
 
 def test_sigkill_then_resume_reaches_the_same_weights(cohort_dir, tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE='1')
-    subprocess.run(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path), '--name', 'full'], check=True, env=env, capture_output=True)
-    p = subprocess.Popen(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path), '--name', 'cut'], env=env,
+    subprocess.run(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path/'full')], check=True, env=env, capture_output=True)
+    p = subprocess.Popen(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path/'cut')], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     side = tmp_path/'cut'/'checkpoint'/'checkpoint.json'
     t0 = time.time()
@@ -25,7 +25,7 @@ def test_sigkill_then_resume_reaches_the_same_weights(cohort_dir, tmp_path):
         time.sleep(.05)
     p.send_signal(signal.SIGKILL); p.wait()
     assert not (tmp_path/'cut'/'model.safetensors').exists()   # it really was interrupted
-    r = subprocess.run(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path), '--name', 'cut'], env=env, capture_output=True, text=True)
+    r = subprocess.run(CLI + TRAIN + ['--data', str(cohort_dir), '--out', str(tmp_path/'cut')], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     a, b = _weights(tmp_path/'full'), _weights(tmp_path/'cut')
     assert a.keys() == b.keys()

@@ -1,9 +1,8 @@
 "Predict: upload cells, get subtypes, Grad-CAM and a patient-level summary."
-from pathlib import Path
-import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor
-from aml_nb.dashboard import read_upload, top_k, patient_summary, predict_and_explain, session_memo, image_key, cell_names
+from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, patient_summary, predict_and_explain, session_memo,
+                              image_key, cell_names, test_predictions, cam_methods, UPLOAD_TYPES)
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
 
@@ -18,26 +17,28 @@ st.caption(f"Test balanced accuracy {run['metrics']['cell']['balanced_accuracy']
 source = st.radio('cells', ['upload', 'examples from the test split'], horizontal=True, key='source')
 images, names = [], []
 if source == 'upload':
-    files = st.file_uploader('single-cell images (several = one patient)', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
-                             accept_multiple_files=True, key='upload')
-    for f in files or []:
-        try: images.append(read_upload(f.name, f.getvalue(), draft=pred.img_size)); names.append(f.name)
+    files = st.file_uploader('single-cell images (several = one patient)', type=UPLOAD_TYPES, accept_multiple_files=True, key='upload') or []
+    n, why = check_uploads([(f.name, f.size) for f in files])
+    if why: st.warning(why)
+    for f in files[:n]:
+        try: images.append(read_upload(f.name, f.getvalue(), img_size=pred.img_size)); names.append(f.name)
         except ValueError as e: st.error(str(e))
 else:
-    test = pd.read_csv(Path(run['path'])/'predictions.csv'); truth = dict(zip(test.path, test.label)); short = cell_names(test.path.tolist())
+    test = test_predictions(run); truth = dict(zip(test.path, test.label)); short = cell_names(test.path.tolist())
     picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
                            format_func=lambda p: f"{short[p]} (true {truth[p]})", key='examples')
     for p in picks:
-        try: images.append(load_rgb(p, draft=pred.img_size)); names.append(short[p])
+        try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p])
         except ValueError as e: st.error(str(e))
-method = st.selectbox('Grad-CAM method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+method = st.selectbox('Grad-CAM method', cam_methods(), key='method')
 if images:
     probs, cams = session_memo(st.session_state, ('predict', run['path'], method, image_key(images)),
                                lambda: predict_and_explain(pred, images, method))
     for name, im, p, cam in zip(names, images, top_k(probs, pred.classes), cams):
         c1, c2, c3 = st.columns([1, 1, 2])
-        c1.image(im, caption=name, width=200)
-        c2.image(overlay(im, cam), caption=f'{method} for {p[0][0]}', width=240)
+        shown = display_copy(im)
+        c1.image(shown, caption=name, width=200)
+        c2.image(overlay(shown, cam), caption=f'{method} for {p[0][0]}', width=240)
         c3.markdown('\n'.join(f"- **{c}**: {v:.1%}" for c, v in p))
     if len(images) > 1:
         s = patient_summary(probs, pred.classes, names)

@@ -1,20 +1,18 @@
 "Grad-CAM explorer: browse test cells, compare models and methods, localisation scores."
 from pathlib import Path
-import numpy as np
-import pandas as pd
 import streamlit as st
-from PIL import Image
 from common import header, store, no_runs, predictor
-from aml_nb.dashboard import predict_and_explain, session_memo, image_key, cell_names
-from aml_nb.explain import overlay, localisation_score, stain_masks
+from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods,
+                              localisation_table)
+from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
-from aml_nb.experiments import find_runs
+from aml_nb.report import readable
 
 header('Grad-CAM explorer')
 runs, _ = store()
 if not runs: no_runs()
 base = runs[0]
-cells = pd.read_csv(Path(base['path'])/'predictions.csv')
+cells = test_predictions(base)
 c1, c2, c3, c4 = st.columns(4)
 true = c1.selectbox('true class', ['all'] + sorted(cells.label.unique()), key='true')
 predicted = c2.selectbox('predicted class', ['all'] + sorted(cells.predicted.unique()), key='pred')
@@ -31,28 +29,25 @@ if sel.empty: st.stop()
 short = cell_names(cells.path.tolist())
 path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: short[p], key='cell')
 m1, m2 = st.columns(2)
-method = m1.selectbox('method', ['gradcam', 'gradcampp', 'eigencam', 'layercam'], key='method')
+method = m1.selectbox('method', cam_methods(), key='method')
 target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
 chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in runs[:3]],
                         format_func=lambda p: Path(p).name, key='models')
 row = cells.set_index('path').loc[path]
-im = load_rgb(path)
-mask_path = Path(path).parent/'masks'/Path(path).name
-mask = Image.open(mask_path) if mask_path.exists() else stain_masks(im)
+mask = cell_mask(path, load_rgb(path))
 cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
     pred = predictor(rp)
     if target != 'predicted' and target not in pred.classes:
         col.warning(f"{Path(rp).name} has no class {target!r}"); continue
-    cell = load_rgb(path, draft=pred.img_size)   # decoded for this model as in training and scoring
+    cell = load_rgb(path, decode_size=pred.img_size)   # decoded for this model as in training and scoring
     tgt = None if target == 'predicted' else target
     probs, cams = session_memo(st.session_state, ('gradcam', rp, method, tgt, image_key([cell])),
                                lambda: predict_and_explain(pred, [cell], method, tgt))
-    score = localisation_score(cams[0], np.asarray(mask))
+    score = localisation_score(cams[0], mask)
     col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
     col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")
-explain = [pd.read_json(r/'explain.json', typ='series') for r in find_runs(Path(base['path']).parent) if (r/'explain.json').exists()]
-if explain:
+loc = localisation_table(runs)
+if len(loc):
     st.subheader('localisation on the test split: trained vs randomised weights')
-    st.dataframe(pd.DataFrame([dict(run=r.name, **{f'trained {k}': v for k, v in r['trained'].items()},
-                                    **{f'random {k}': v for k, v in r['randomised'].items()}) for r in explain]).round(3), hide_index=True)
+    st.dataframe(readable(loc), hide_index=True)

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs
-from aml_nb.dashboard import fig_subtype_recall, fig_group, fairness_markdown
+from aml_nb.report import fig_subtype_recall, fig_group, fairness_markdown, readable
 
 header('Fairness')
 runs, _ = store()
@@ -10,16 +10,16 @@ if not runs: no_runs()
 run = pick_run(runs, 'model')
 f = run['fairness']; s = f['subtype']
 c1, c2, c3 = st.columns(3)
-c1.metric('minimum recall', f"{s['min_recall']:.2f}", help=s['min_recall_subtype'])
-c2.metric('recall gap (max - min)', f"{s['recall_gap']:.2f}")
-c3.metric(f"subtypes below floor {f['floor']}", len(s['below_floor']), help=', '.join(s['below_floor']) or 'none')
+c1.metric('lowest sensitivity of any class', f"{s['min_recall']:.2f}", help=s['min_recall_subtype'])
+c2.metric('sensitivity gap (max - min)', f"{s['recall_gap']:.2f}")
+c3.metric(f"classes below the floor of {f['floor']}", len(s['below_floor']), help=', '.join(s['below_floor']) or 'none')
 st.plotly_chart(fig_subtype_recall(f), key='subtype')
 st.markdown('**mitigation, before and after** (retraining-based mitigation is compared on the Compare page, ablation)')
-st.dataframe(pd.DataFrame(f['mitigation']).round(3), hide_index=True)
+st.dataframe(readable(pd.DataFrame(f['mitigation'])), hide_index=True)
 if f.get('groups'):
     attrs = list(f['groups']['attributes'])
     a = st.selectbox('sensitive attribute', attrs, key='attribute')
     st.plotly_chart(fig_group(f, a), key='group')
     st.markdown('**largest gaps between groups**')
-    st.dataframe(pd.DataFrame(f['groups']['largest_gaps']).round(3), hide_index=True)
+    st.dataframe(readable(pd.DataFrame(f['groups']['largest_gaps'])), hide_index=True)
 st.download_button('download the report (Markdown)', fairness_markdown(run), file_name=f"fairness_{run['id']}.md", key='download')

@@ -1,45 +1,48 @@
 "Multimodal: a patient's cells and genomic profile; image-only vs genomics-only vs fused."
-import json
 from pathlib import Path
 import pandas as pd
 import streamlit as st
 from common import header, fusion_predictor
-from aml_nb.dashboard import runs_dir, fusion_rows, best_fused, fig_fusion, fig_sources, fusion_example, read_upload
+from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients, read_upload, check_uploads, display_copy,
+                              UPLOAD_TYPES)
+from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
 from aml_nb.multimodal import find_fusions
+from aml_nb.store import read_json
 
 header('Multimodal')
 fusions = find_fusions(runs_dir())
 if not fusions:
     st.info(f"No fusion results in `{runs_dir()}`. Create them with `make demo`, or "
-            "`aml-nb fuse --run RUN --genomics patients.csv`, then reload this page.")
+            "`aml-nb fuse RUN --genomics patients.csv`, then reload this page.")
     st.stop()
 root = runs_dir().resolve()
 fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
                     format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
-meta = json.loads((fdir/'fusion.json').read_text()); rows = fusion_rows(fdir)
+meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
 level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
 st.plotly_chart(fig_fusion(rows, level), key='fusion_chart')
-st.dataframe(rows.round(3), hide_index=True, key='fusion_table')
+st.dataframe(readable(rows), hide_index=True, key='fusion_table')
 
 st.subheader('one patient')
-fused = sorted(p.parent.name for p in fdir.glob('fused_*/model.safetensors'))
+fused = fused_models(fdir)
 best = best_fused(rows[rows.model.isin(fused)])
-model = st.selectbox('fused model (default: the best on the test patients)', fused, index=fused.index(best), key='model')
+model = st.selectbox('fused model (default: the best on the validation patients)', fused, index=fused.index(best), key='model')
 fp = fusion_predictor(str(fdir), model)
 source = st.radio('input', ['example test patient', 'upload cells and enter a profile'], horizontal=True, key='source')
 images, profile, truth = [], {}, None
 if source == 'example test patient':
-    pids = sorted(pd.read_csv(fdir/'image'/'predictions.csv', dtype={'patient_id': str}).patient_id.unique())
-    ex = fusion_example(fdir, st.selectbox('patient', pids, key='patient'))
-    images, profile, truth = [load_rgb(p, draft=fp.pred.img_size) for p in ex['paths']], ex['profile'], ex['label']
-    st.image(images[:12], width=80)
+    ex = fusion_example(fdir, st.selectbox('patient', fusion_patients(fdir), key='patient'))
+    images, profile, truth = [load_rgb(p, decode_size=fp.predictor.img_size) for p in ex['paths']], ex['profile'], ex['label']
+    st.image([display_copy(im, 80) for im in images[:12]], width=80)
     st.dataframe(pd.DataFrame([profile]) if profile else pd.DataFrame(), hide_index=True, key='profile_table')
 else:
-    for f in st.file_uploader('cell images of one patient', type=['png', 'jpg', 'jpeg', 'tif', 'tiff', 'bmp'],
-                              accept_multiple_files=True, key='upload') or []:
-        try: images.append(read_upload(f.name, f.getvalue(), draft=fp.pred.img_size))
+    files = st.file_uploader('cell images of one patient', type=UPLOAD_TYPES, accept_multiple_files=True, key='upload') or []
+    n, why = check_uploads([(f.name, f.size) for f in files])
+    if why: st.warning(why)
+    for f in files[:n]:
+        try: images.append(read_upload(f.name, f.getvalue(), img_size=fp.predictor.img_size))
         except ValueError as e: st.error(str(e))
     st.markdown('genomic profile (leave unknown what was not measured)')
     cols = st.columns(4)
