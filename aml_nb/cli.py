@@ -7,9 +7,9 @@ from dataclasses import fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_VARIANTS', 'parser', 'main', 'load_split_table', 'cmd_summarize', 'cmd_demo_data', 'cmd_train', 'cmd_compare',
-           'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain', 'cmd_fuse', 'fusion_lines', 'cmd_report',
-           'cmd_store', 'port_free', 'free_port', 'cmd_app', 'cmd_demo']
+__all__ = ['DEMO_VARIANTS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize', 'cmd_demo_data', 'cmd_train',
+           'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain', 'cmd_fuse', 'fusion_lines',
+           'cmd_report', 'cmd_store', 'cmd_mil', 'port_free', 'free_port', 'cmd_app', 'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -51,8 +51,8 @@ def parser()->argparse.ArgumentParser:
     d = sub.add_parser('data', help='inspect image collections').add_subparsers(dest='sub', required=True, metavar='SUBCOMMAND')
     p = _sub(d, 'summarize', 'counts per class, patient and split, and what was skipped', 'cmd_summarize')
     p.add_argument('data', help='image collection'); p.add_argument('--layout', default='auto', choices=['auto', 'folders', 'lmu', 'patients'], help='layout of DATA')
-    p = _sub(sub, 'demo-data', 'write the built-in synthetic AML cohort', 'cmd_demo_data')
-    p.add_argument('out', help='folder to create')
+    p = _sub(sub, 'demo-data', 'write the built-in synthetic AML cohort (or, with --real, the built-in real cells)', 'cmd_demo_data')
+    p.add_argument('out', help='folder to create'); p.add_argument('--real', action='store_true', help='write the built-in real cells (blood9, nine cell types) instead')
     p.add_argument('--patients', type=int, default=80, help='synthetic patients'); p.add_argument('--cells-per-patient', type=int, default=20, help='cells per patient')
     p.add_argument('--cell-px', type=int, default=128, help='side of the written images in pixels'); p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--difficulty', type=float, default=.5, help='0: textbook hallmarks; 1: hallmarks a third as frequent')
@@ -85,9 +85,15 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--out', help='folder to create (default: RUN/fusion)'); p.add_argument('--data', help="the run's images, if they moved")
     p.add_argument('--schema', help='JSON schema of the genomic columns (default: the built-in one)')
     p.add_argument('--fusions', nargs='+', default=['concat', 'attention'], choices=['concat', 'attention'], help='fusion kinds')
-    p.add_argument('--levels', nargs='+', default=['cell', 'patient'], choices=['cell', 'patient'], help='train fused models on cells, patients or both')
+    p.add_argument('--levels', nargs='+', default=['cell', 'patient'], choices=['cell', 'patient', 'mil'], help='fused models on cells, on patients (mean embedding), by attention MIL')
     p.add_argument('--end-to-end', action='store_true', help='also fine-tune the image model with the fusion head (GPU advised)')
     p.add_argument('--epochs', type=int, default=60, help='fusion training epochs'); p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
+    p.add_argument('--seed', type=int, default=0, help='random seed'); p.add_argument('--force', action='store_true', help='compute again even when it matches')
+    p = _sub(sub, 'mil', "patient-level attention MIL on a run's split, against the plain average and the vote", 'cmd_mil')
+    p.add_argument('run', help='a finished run with patients (its model embeds the cells)')
+    p.add_argument('--genomics', help='per-patient CSV or Parquet to join at patient level'); p.add_argument('--heads', default='per-class', choices=['per-class', 'single'], help='one attention head per class (SCEMILA) or one for all (Ilse et al.)')
+    p.add_argument('--out', help='folder to create (default: RUN/mil)'); p.add_argument('--data', help="the run's images, if they moved")
+    p.add_argument('--epochs', type=int, default=80, help='MIL training epochs'); p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--seed', type=int, default=0, help='random seed'); p.add_argument('--force', action='store_true', help='compute again even when it matches')
     p = _sub(sub, 'report', 'Markdown + HTML report of a run, comparison, ablation, fusion or study folder', 'cmd_report')
     p.add_argument('folder', help='a sealed folder of the run store'); p.add_argument('--out', help='file stem to create (default: FOLDER/report)')
@@ -97,8 +103,10 @@ def parser()->argparse.ArgumentParser:
     p = _sub(sub, 'app', 'start the dashboard', 'cmd_app')
     p.add_argument('--runs', default='runs', help='run store to show'); p.add_argument('--port', type=int, default=8501, help='port')
     p.add_argument('--address', default='localhost', help='address to listen on')
-    p = _sub(sub, 'demo', 'the main job: cohort, comparison, ablation, Grad-CAM, genomic fusion, fairness, dashboard', 'cmd_demo')
+    p = _sub(sub, 'demo', 'the main job: real cells and the synthetic cohort, comparison, ablation, Grad-CAM, fusion, MIL, fairness, dashboard', 'cmd_demo')
     p.add_argument('--cohort', default='data/demo', help='folder for the synthetic cohort (created, or reused)')
+    p.add_argument('--real', default='data/real', help='folder for the built-in real cells (created, or reused)')
+    p.add_argument('--real-arch', default='resnet18', help='the architecture of the cell-type model on the real cells')
     p.add_argument('--runs', default='runs/demo', help='run store to create (or reuse)'); p.add_argument('--preset', default='quick', help='training preset')
     p.add_argument('--port', type=int, default=8501, help='dashboard port (the next free one if busy)'); p.add_argument('--no-app', action='store_true', help='do not start the dashboard')
     return P
@@ -131,10 +139,11 @@ def cmd_summarize(a):
     print(format_summary(summarize(read_cells(a.data, a.layout))))
 
 def cmd_demo_data(a):
-    "Write the synthetic cohort."
-    from aml_nb.data import summarize, format_summary
+    "Write the synthetic cohort, or (--real) the built-in real cells."
+    from aml_nb.data import summarize, format_summary, write_real_cells
     from aml_nb.synth import generate_cohort
-    t = generate_cohort(a.out, n_patients=a.patients, cells_per_patient=a.cells_per_patient, cell_px=a.cell_px, seed=a.seed, difficulty=a.difficulty)
+    t = (write_real_cells(a.out) if a.real else
+         generate_cohort(a.out, n_patients=a.patients, cells_per_patient=a.cells_per_patient, cell_px=a.cell_px, seed=a.seed, difficulty=a.difficulty))
     print(format_summary(summarize(t)))
 
 # %% ../nbs/16_cli.ipynb #8d2f1e55
@@ -237,6 +246,15 @@ def cmd_store(a):
     print(s.round(1).to_string(index=False))
     print(f"total {s.mb.sum():.0f} MB in {len(s)} runs, of which {s.checkpoint_mb.sum():.0f} MB resume checkpoints")
 
+# %% ../nbs/16_cli.ipynb #9c4d2e70
+def cmd_mil(a):
+    "Patient-level attention MIL on a run's split, against the plain average and the vote."
+    from aml_nb.mil import mil_run
+    rows = mil_run(a.run, a.genomics, a.heads, a.out, a.data, a.epochs, seed=a.seed, device=a.device, force=a.force)
+    f = lambda m: rows[m].map('{:.3f}'.format) + ' [' + rows[f'{m}_lo'].map('{:.2f}'.format) + ', ' + rows[f'{m}_hi'].map('{:.2f}'.format) + ']'
+    print(rows.assign(patient=f('patient_balanced_accuracy'), gain=f('gain_vs_mean'))[['aggregation', 'patient', 'gain', 'patients']].rename(
+        columns=dict(patient='patient bal. acc [95% CI]', gain='gain vs mean [paired 95% CI]')).to_string(index=False))
+
 # %% ../nbs/16_cli.ipynb #7b3c5d88
 def port_free(port:int, address:str='localhost')->bool:
     "Whether a server could listen on `address:port` now."
@@ -270,33 +288,66 @@ def cmd_app(a):
         except subprocess.TimeoutExpired: child.kill()
         for s, h in old.items(): signal.signal(s, h)
 
+# %% ../nbs/16_cli.ipynb #6f9b2d14
+class Steps:
+    "Numbered steps of a long job with expected durations; each start prints the elapsed time and an estimate of what is left."
+    def __init__(self, expected:dict[str, float]): # step name -> expected seconds on a quiet 2-core machine
+        self.expected, self.t0, self.done, self.k = dict(expected), time.time(), 0., 0
+
+    def start(self, name:str):
+        "Print the step's header with the time so far and the estimate of the rest; mark the steps before it done."
+        names = list(self.expected)
+        self.done = sum(self.expected[n] for n in names[:names.index(name)]); self.k = names.index(name) + 1
+        el = time.time() - self.t0
+        rest = sum(self.expected[n] for n in names[self.k - 1:])
+        left = rest * (el / self.done if self.done else 1.)
+        print(f"== {self.k}/{len(names)} {name} (elapsed {el // 60:.0f}:{el % 60:02.0f}, about {left // 60:.0f} min left)", flush=True)
+
+    def finish(self)->float:
+        "Print and return the total time."
+        el = time.time() - self.t0
+        print(f"== done in {el // 60:.0f}:{el % 60:02.0f}", flush=True); return el
+
 # %% ../nbs/16_cli.ipynb #40895741
-DEMO_VARIANTS = ['no_mixup', 'no_swa', 'no_balance', 'balance_loss', 'aug_light', 'sgd']
+DEMO_VARIANTS = ['no_mixup', 'no_swa', 'no_balance'] # the ablation of the demo (the full recipe is the comparison's run)
+DEMO_STEPS = {'data: the synthetic cohort and the built-in real cells': 60., 'real cells: a cell-type model': 480.,
+              'synthetic cohort: ConvNeXt vs ResNet vs ViT': 420., 'ablation of the recipe': 300.,
+              'genomic fusion, per compared model': 150., 'patient-level MIL, per compared model': 60.} # expected seconds, 2 CPU cores
 
 def cmd_demo(a):
-    "The end-to-end demo on the synthetic cohort."
+    "The end-to-end demo on the built-in real cells and the synthetic cohort."
     port = None if a.no_app else free_port(a.port)
     if port and port != a.port: print(f"port {a.port} is in use: the dashboard will use {port}", flush=True)
     from aml_nb.synth import generate_cohort
-    from aml_nb.data import split_table, summarize, format_summary
+    from aml_nb.data import split_table, summarize, format_summary, write_real_cells
     from aml_nb.store import find_runs
     from aml_nb.experiments import compare, ablate
     from aml_nb.multimodal import fuse_run
-    print("== 1/5 synthetic cohort", flush=True)
-    t = generate_cohort(a.cohort)
-    print(format_summary(summarize(t)))
-    s = split_table(t, seed=0)
-    runs = Path(a.runs)
-    print(f"== 2/5 comparison ({a.preset} preset), with Grad-CAM localisation against randomised weights", flush=True)
-    tab = compare(s, runs/'compare', a.preset, explain=24)
+    from aml_nb.mil import mil_run
+    steps, runs = Steps(DEMO_STEPS), Path(a.runs)
+    steps.start('data: the synthetic cohort and the built-in real cells')
+    t = split_table(generate_cohort(a.cohort, cell_px=96), seed=0)
+    real = write_real_cells(a.real)
+    print(format_summary(summarize(t))); print(f"real cells: {len(real)} cells, {real.label.nunique()} classes, in {a.real}")
+    steps.start('real cells: a cell-type model')
+    tab = compare(real, runs/'real', a.preset, archs=[a.real_arch], explain=24)
+    print(tab[['arch', 'balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
+    steps.start('synthetic cohort: ConvNeXt vs ResNet vs ViT')
+    tab = compare(t, runs/'compare', a.preset, explain=24)
     print(tab[['arch', 'balanced_accuracy', 'patient_balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
-    print("== 3/5 ablation", flush=True)
-    ab = ablate(s, runs/'ablation', None, a.preset, DEMO_VARIANTS, full=runs/'compare'/f"{tab.arch.iloc[0]}-s0")
+    steps.start('ablation of the recipe')
+    best = tab.sort_values('patient_balanced_accuracy', ascending=False).arch.iloc[0]
+    ab = ablate(t, runs/'ablation', best, a.preset, DEMO_VARIANTS, full=runs/'compare'/f'{best}-s0')
     print(ab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi']].to_string(index=False))
-    print("== 4/5 genomic fusion (tabular vs image vs fused, per run)", flush=True)
+    steps.start('genomic fusion, per compared model')
     for run in find_runs(runs/'compare'):
         print(f"-- {run.name}", flush=True)
-        print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort)))
-    print("== 5/5 fairness: see the Fairness page, or runs/*/fairness.json", flush=True)
+        print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort, levels=('cell', 'patient', 'mil'))))
+    steps.start('patient-level MIL, per compared model')
+    for run in find_runs(runs/'compare'):
+        r = mil_run(run, data=a.cohort)
+        print(f"-- {run.name}: " + '; '.join(f"{x.aggregation} {x.patient_balanced_accuracy:.2f}" for x in r.itertuples()), flush=True)
+    steps.finish()
+    print("fairness: see the Fairness page, or runs/*/fairness.json", flush=True)
     if a.no_app: return 0
     return cmd_app(argparse.Namespace(runs=a.runs, port=port, address='localhost'))

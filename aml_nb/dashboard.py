@@ -14,9 +14,11 @@ from .report import DISCLAIMER
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
-           'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names', 'test_predictions', 'cell_mask',
-           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'image_key',
-           'session_memo', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'runs_table', 'read_upload',
+           'check_uploads', 'display_copy', 'cell_names', 'test_predictions', 'cell_mask', 'run_verdict', 'mil_table',
+           'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain',
+           'analyse_cells', 'patient_call', 'suggest_run', 'patient_report_html', 'image_key', 'session_memo',
+           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -28,11 +30,43 @@ def device_name()->str:
     from aml_nb.data import cpu_count
     return f"GPU: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({cpu_count()} cores available)"
 
+def near_chance(run:dict)->bool:
+    "Whether a run's test balanced accuracy is near chance: its 95% interval reaches 1/K, or it is below 1.5/K."
+    c, k = run['metrics']['cell'], len(run['metrics']['classes'])
+    lo = c.get('balanced_accuracy_lo')
+    return bool(c['balanced_accuracy'] < 1.5 / k or (lo is not None and lo == lo and lo <= 1 / k))
+
+def is_synthetic(run:dict)->bool:
+    "Whether a run was trained on the synthetic cohort (its data folder holds cohort.json)."
+    d = run['config'].get('data')
+    return bool(d) and (Path(d)/'cohort.json').exists()
+
+def run_label(run:dict)->str:
+    "How a run is named in pickers: its folder in the store, its model, and what a reader must know (synthetic data, near chance)."
+    notes = [n for n, on in (('synthetic cells', is_synthetic(run)), ('NEAR CHANCE', near_chance(run))) if on]
+    p, root = Path(run['path']).resolve(), runs_dir().resolve()
+    name = str(p.relative_to(root)) if p.is_relative_to(root) else f"{p.parent.name}/{p.name}"   # run ids repeat across folders
+    return f"{name} ({run['config']['train']['arch']}{'; ' + ', '.join(notes) if notes else ''})"
+
+def comparison_runs(runs:list[dict])->list[dict]:
+    "The runs that comparisons of the store name (ConvNeXt vs ResNet vs ViT), best first; all runs when there is no comparison."
+    from aml_nb.store import find_artefacts
+    named = {str((f/r).resolve()) for f in find_artefacts(runs_dir(), 'comparison') for r in read_json(f/'comparison.json')['runs']}
+    chosen = [r for r in runs if str(Path(r['path']).resolve()) in named] or list(runs)
+    return sorted(chosen, key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
+
+def default_run(runs:list[dict])->dict:
+    "The run a page opens on: the best comparison run that is not near chance (a run near chance only when nothing else exists)."
+    ranked = comparison_runs(runs)
+    return next((r for r in ranked if not near_chance(r)), ranked[0])
+
 def runs_table(runs:list[dict])->pd.DataFrame:
-    "One line per usable run: id, architecture, variant, data, balanced accuracy."
-    return pd.DataFrame([dict(run=str(Path(r['path']).relative_to(runs_dir().resolve()) if Path(r['path']).is_relative_to(runs_dir().resolve()) else r['id']),
-                              arch=r['config']['train']['arch'], variant=r['config'].get('variant', ''), data=r['config'].get('data'),
-                              balanced_accuracy=round(r['metrics']['cell']['balanced_accuracy'], 3)) for r in runs])
+    "One line per usable run, best first: name, model, variant, data, test balanced accuracy and what a reader must know."
+    rows = [dict(run=str(Path(r['path']).relative_to(runs_dir().resolve())) if Path(r['path']).is_relative_to(runs_dir().resolve()) else r['id'],
+                 model=r['config']['train']['arch'], variant=r['config'].get('variant', ''), data='synthetic cohort' if is_synthetic(r) else r['config'].get('data'),
+                 **{'test balanced accuracy': round(r['metrics']['cell']['balanced_accuracy'], 3)},
+                 note='near chance: not offered by default' if near_chance(r) else '') for r in runs]
+    return pd.DataFrame(rows).sort_values('test balanced accuracy', ascending=False, ignore_index=True) if rows else pd.DataFrame(rows)
 
 # %% ../nbs/17_dashboard.ipynb #3776b464
 MAX_UPLOAD_BYTES = 20 * 2**20 # one file
@@ -82,6 +116,27 @@ def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     m = Path(path).parent/'masks'/Path(path).name
     return np.asarray(Image.open(m)) if m.exists() else stain_masks(image)
 
+def run_verdict(run:dict)->tuple[bool|None, str]:
+    "The run's Grad-CAM randomisation verdict in words (from its explain.json), for the caption of every heatmap."
+    from aml_nb.explain import randomisation_verdict
+    f = Path(run['path'])/'explain.json'
+    return randomisation_verdict(read_json(f) if f.exists() else None)
+
+def mil_table(runs:list[dict])->pd.DataFrame:
+    "Patient-level balanced accuracy of MIL, the mean and the vote (with intervals) for every run that has a MIL model."
+    from aml_nb.mil import mil_of
+    rows = []
+    for r in runs:
+        f = mil_of(r['path'])
+        if f: rows += [dict(run=r['id'], **x) for x in read_json(f/'mil.json')['rows']]
+    return pd.DataFrame(rows)
+
+def cam_caption(method:str, cls:str, cam:np.ndarray)->str:
+    "What a heatmap shows, in words (class-agnostic methods name no class; an empty map says so)."
+    if not np.isfinite(cam).all() or cam.max() <= 0: return f"{method}: the heatmap is empty for this cell (no region raised the score)"
+    what = 'the strongest patterns the network sees, whatever the class' if method == 'eigencam' else f'what raised the score of {cls}'
+    return f"{method} heatmap: {what}; red = most, blue = least"
+
 def cam_methods()->list[str]:
     "CAM methods the dashboard offers on this machine."
     return [m for m in CAM_METHODS if m != 'scorecam' or torch.cuda.is_available()]
@@ -124,6 +179,97 @@ def predict_and_explain(predictor, images:list[Image.Image], method:str='gradcam
     probs = predictor.predict_tensor(x).cpu().numpy(); x = x.to(predictor.dev)
     ks = [int(i) for i in probs.argmax(1)] if target is None else [predictor.classes.index(target)] * len(images)
     return probs, Explainer(predictor.model, method)(x, ks)
+
+# %% ../nbs/17_dashboard.ipynb #1a8e3f60
+def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', target:str|None=None)->dict:
+    "Probabilities, heatmaps and (when the run has a gate) out-of-distribution scores and flags of a set of cells."
+    from aml_nb.explain import Explainer
+    if target is not None and target not in predictor.classes: raise ValueError(f"target class {target!r} is not one of {predictor.classes}")
+    x = torch.stack([predictor.transform(im) for im in images])   # transformed once, for everything below
+    probs, scores = predictor.score_tensor(x)
+    ks = [int(i) for i in probs.argmax(1)] if target is None else [predictor.classes.index(target)] * len(images)
+    cams = Explainer(predictor.model, method)(x.to(predictor.dev), ks)
+    unlike = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
+    return dict(probs=probs, cams=cams, ood_score=scores, unlike=unlike, classes=predictor.classes)
+
+def patient_call(result:dict, # from `analyse_cells`
+                 images:list[Image.Image]|None=None, # the cells (needed for MIL)
+                 mil=None, # a MILPredictor of the run, or None
+                 include_unlike:bool=False, # use cells flagged as unlike the training cells too
+                 n_boot:int=500, seed:int=0)->dict:
+    "The patient-level call from the usable cells: MIL when there is a model, else the mean; with an interval and the average's answer."
+    probs, classes = result['probs'], result['classes']
+    use = np.ones(len(probs), bool) if include_unlike else ~result['unlike']
+    out = dict(used=np.flatnonzero(use), excluded=int((~use).sum()), method=None)
+    if not use.any(): return out | dict(predicted=None)
+    p = probs[use]; mean = p.mean(0)
+    if mil is not None:
+        m = mil.predict([images[i] for i in out['used']])
+        call, weights, method = m['probs'], m['attention'], 'attention MIL'
+    else: call, weights, method = mean, None, 'mean of the cells'
+    k = int(call.argmax())
+    rng = np.random.default_rng(seed)   # how much the call's probability depends on which cells were imaged
+    boot = [p[rng.integers(0, len(p), len(p))].mean(0)[k] for _ in range(n_boot)] if len(p) > 1 else [mean[k]]
+    order = np.argsort(-(weights if weights is not None else p[:, k]))
+    return out | dict(method=method, predicted=classes[k], probability=float(call[k]), probs=call,
+                      interval=(float(np.quantile(boot, .025)), float(np.quantile(boot, .975))),
+                      average_predicted=classes[int(mean.argmax())], average_probability=float(mean.max()),
+                      order=out['used'][order], weights=None if weights is None else weights[order])
+
+# %% ../nbs/17_dashboard.ipynb #4f2a7d95
+def suggest_run(images:list[Image.Image], runs:list[dict], load)->tuple[dict|None, pd.DataFrame]:
+    "The run whose training data the cells fit best (one per data source), and the table behind the choice; `load(path)` gives a Predictor."
+    rows, best = [], {}
+    for r in comparison_runs(runs):
+        best.setdefault(r['config'].get('data'), r)   # the best run of each data source stands for it
+    for data, r in best.items():
+        pr = load(r['path'])
+        if pr.gate is None: continue
+        _, s = pr.score_tensor(torch.stack([pr.transform(im) for im in images]))
+        rows.append(dict(run=r['id'], data='synthetic cohort' if is_synthetic(r) else data, flagged=float((s > pr.gate.threshold).mean()),
+                         median_score=float(np.median(s / pr.gate.threshold)), path=r['path']))
+    t = pd.DataFrame(rows, columns=['run', 'data', 'flagged', 'median_score', 'path']).sort_values(['flagged', 'median_score'], ignore_index=True)
+    pick = next((r for r in runs if len(t) and r['path'] == t.path.iloc[0]), None)
+    return pick, t.drop(columns='path')
+
+# %% ../nbs/17_dashboard.ipynb #9d3c0e72
+import base64, html as _html
+
+def _png64(im:Image.Image)->str:
+    "An image as a data URL (for a self-contained page)."
+    b = io.BytesIO(); im.save(b, 'PNG'); return 'data:image/png;base64,' + base64.b64encode(b.getvalue()).decode()
+
+def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:dict,
+                        label:str='', # the user's own label for the patient (nothing else identifies it)
+                        verdict:str='', # the run's randomisation verdict in words
+                       )->str:
+    "A self-contained HTML report of one patient's cells, their predictions and flags, heatmaps and the patient-level call."
+    from aml_nb.explain import overlay
+    from aml_nb.report import DISCLAIMER, label as words
+    e = _html.escape; c = run['metrics']['cell']; f = run['fairness']['subtype']; floor = run['fairness']['floor']
+    head = [f"<h1>aml_nb patient report{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
+            f"<h2>Model</h2><p>{e(run['config']['train']['arch'])}, trained on {'the synthetic cohort (drawings, not patients)' if is_synthetic(run) else 'real cells'}; "
+            f"test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {c['balanced_accuracy_lo']:.3f} to {c['balanced_accuracy_hi']:.3f}); "
+            f"lowest sensitivity of any class {f['min_recall']:.2f} ({e(f['min_recall_subtype'])}), fairness floor {floor}"
+            f"{'; below the floor: ' + e(', '.join(f['below_floor'])) if f['below_floor'] else ''}.</p>"]
+    if near_chance(run): head.append("<p><b>This model is near chance on its test cells: its answers mean little.</b></p>")
+    if verdict: head.append(f"<p>Heatmaps: {e(verdict)}</p>")
+    if call.get('predicted'):
+        lo, hi = call['interval']
+        left_out = f", {call['excluded']} left out as unlike the training cells" if call['excluded'] else ''
+        head.append(f"<h2>Patient-level call</h2><p><b>{e(call['predicted'])}</b> ({call['probability']:.0%}; 95% interval over the cells "
+                    f"{lo:.0%} to {hi:.0%}), by {e(call['method'])} over {len(call['used'])} cell(s){left_out}. "
+                    f"The plain mean of the cells says {e(call['average_predicted'])} ({call['average_probability']:.0%}).</p>")
+    else: head.append("<h2>Patient-level call</h2><p>None: every cell is unlike the cells this model was trained on.</p>")
+    rows = []
+    for i, im in enumerate(images):
+        p = result['probs'][i]; top = np.argsort(-p)[:3]; shown = display_copy(im, 160)
+        flag = 'unlike the training cells' if result['unlike'][i] else ''
+        tops = '<br>'.join(f"{e(result['classes'][k])} {p[k]:.0%}" for k in top)
+        heat = _png64(overlay(shown, result['cams'][i], colorbar=False))
+        rows.append(f"<tr><td>cell {i + 1}</td><td><img src='{_png64(shown)}'></td><td><img src='{heat}'></td><td>{tops}</td><td>{flag}</td></tr>")
+    table = "<h2>Cells</h2><table border='1' cellpadding='4'><tr><th></th><th>cell</th><th>heatmap</th><th>top classes</th><th>flag</th></tr>" + ''.join(rows) + '</table>'
+    return f"<html><head><meta charset='utf-8'><title>aml_nb patient report</title></head><body>{''.join(head)}{table}</body></html>"
 
 # %% ../nbs/17_dashboard.ipynb #30162cc8
 def image_key(images:list[Image.Image])->str:

@@ -13,13 +13,14 @@ from torchvision.transforms import v2 as T
 
 # %% auto #0
 __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'OTHER_IMAGE_EXTS',
-           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'READERS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'AUG_LEVELS', 'AUG_MAX', 'cell_table', 'report_row', 'row_name', 'validate_table', 'to_rgb', 'sniff_format',
-           'load_rgb', 'image_problem', 'read_class_folders', 'read_lmu_annotations', 'read_lmu', 'read_patient_table',
-           'read_patient_folders', 'join_demographics', 'detect_layout', 'duplicate_report', 'read_cells',
-           'split_table', 'split_hash', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size',
-           'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment',
-           'cpu_count', 'set_threads', 'summarize', 'format_summary']
+           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX',
+           'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'cell_table', 'report_row',
+           'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb', 'image_problem', 'read_class_folders',
+           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_cell_types',
+           'join_demographics', 'detect_layout', 'duplicate_report', 'read_cells', 'split_table', 'split_hash',
+           'pack_real_cells', 'write_real_cells', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms',
+           'decode_size', 'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'jitter',
+           'BatchAugment', 'cpu_count', 'set_threads', 'summarize', 'format_summary']
 
 # %% ../nbs/00_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -280,7 +281,16 @@ def read_patient_folders(root:Path|str, # `<root>/<subtype>/<patient_id>/*`
     if (dup > 1).any(): raise ValueError(f"{root}: patient {dup[dup > 1].index[0]!r} appears under more than one subtype")
     metadata = Path(metadata) if metadata else (root/'patients.csv' if (root/'patients.csv').exists() else None)
     if metadata: t = join_demographics(t, read_patient_table(metadata), metadata)
+    if (root/'cell_types.csv').exists(): t = join_cell_types(t, root)
     return validate_table(t)
+
+def join_cell_types(t:pd.DataFrame, root:Path)->pd.DataFrame:
+    "Add `cell_type` from `<root>/cell_types.csv` (path relative to root, cell_type); a cell it does not list is reported."
+    ct = pd.read_csv(root/'cell_types.csv', dtype=str, keep_default_na=False).set_index('path').cell_type
+    rel = t.path.map(lambda p: Path(p).relative_to(root).as_posix())
+    t['cell_type'] = rel.map(ct).fillna(rel.map(lambda r: ct.get(str(root/r), pd.NA)))   # cohorts written before relative paths
+    for p in t.path[t.cell_type.isna()]: t.attrs['report'].append(report_row(p, "no row in cell_types.csv", 'kept, cell type unknown'))
+    return t
 
 def join_demographics(t:pd.DataFrame, pt:pd.DataFrame, source='metadata')->pd.DataFrame:
     "Join `sex, age, site` from a per-patient table into the CellTable; report patients on one side only."
@@ -374,6 +384,57 @@ def split_hash(t:pd.DataFrame)->str:
     rel = t.path.map(lambda p: os.path.relpath(p, root)) if root else t.path
     s = '\n'.join(sorted(rel + '\t' + t.split.astype(str)))
     return hashlib.sha256(s.encode()).hexdigest()[:16]
+
+# %% ../nbs/00_data.ipynb #5e9a0d12
+import json, shutil
+REAL_CELLS = Path(__file__).resolve().parent/'cells' if '__file__' in globals() else Path('../aml_nb/cells')
+REAL_CELLS_PX = 80 # side of the shipped cells
+REAL_CELLS_CITATION = ("Acevedo A. et al., A dataset of microscopic peripheral blood cell images for development of automatic recognition "
+                       "systems, Data in Brief 30 (2020) 105474, doi:10.17632/snkd93bnjr.1, CC BY 4.0; Matek C. et al., Human-level "
+                       "recognition of blast cells in acute myeloid leukaemia with convolutional neural networks, Nature Machine "
+                       "Intelligence 1 (2019) 538-544, AML-Cytomorphology_LMU, doi:10.7937/tcia.2019.36f5o9ld, CC BY 3.0")
+
+def pack_real_cells(src:Path|str, # a pre-split class-folder collection (blood9)
+                    dest:Path|str, # the folder to write the sheets and index.json into
+                    px:int=REAL_CELLS_PX, per_sheet:int=256, quality:int=82)->dict:
+    "Pack a pre-split collection into JPEG sheets of `px`-pixel cells with an index of cells and sheet checksums."
+    src, dest = Path(src), Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    t = read_class_folders(src, validate=False); cols = 16; index = dict(px=px, cols=cols, sheets={}, cells=[])
+    for (split, label), g in t.groupby(['split', 'label'], sort=True):
+        paths = g.path.tolist()
+        for k in range(0, len(paths), per_sheet):
+            chunk = paths[k:k + per_sheet]; name = f'{split}_{label}_{k // per_sheet}.jpg'
+            sheet = Image.new('RGB', (cols * px, math.ceil(len(chunk) / cols) * px), 'white')
+            for i, p in enumerate(chunk):
+                sheet.paste(load_rgb(p).resize((px, px), Image.LANCZOS), ((i % cols) * px, (i // cols) * px))
+                index['cells'].append(dict(sheet=name, i=i, split=split, label=label, name=Path(p).stem))
+            sheet.save(dest/name, 'JPEG', quality=quality, optimize=True)
+            index['sheets'][name] = hashlib.sha256((dest/name).read_bytes()).hexdigest()
+    (dest/'index.json').write_text(json.dumps(index))
+    return index
+
+def write_real_cells(out:Path|str, # the folder to create: <out>/{train,val,test}/<class>/<name>.png
+                     src:Path|str|None=None, # the packed cells (default: those shipped with aml_nb)
+                    )->pd.DataFrame: # the cells read back as a pre-split CellTable
+    "Write the built-in real cells as class folders in their split, after checking every sheet's checksum."
+    out, src = Path(out), Path(src or REAL_CELLS)
+    if not (src/'index.json').exists(): raise FileNotFoundError(f"{src}: the built-in real cells are missing (a partial install?)")
+    index = json.loads((src/'index.json').read_text())
+    stamp = dict(source='blood9', px=index['px'], sheets=index['sheets'], cells=len(index['cells']))
+    if (out/'cells.json').exists() and json.loads((out/'cells.json').read_text()) == stamp: return read_cells(out, validate=False)
+    sheets = {}
+    for name, sha in index['sheets'].items():
+        data = (src/name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha: raise ValueError(f"{src/name}: damaged (checksum differs from index.json); reinstall aml_nb")
+        sheets[name] = Image.open(io.BytesIO(data)).convert('RGB')
+    (out/'cells.json').unlink(missing_ok=True); px, cols = index['px'], index['cols']
+    for c in index['cells']:
+        x, y = (c['i'] % cols) * px, (c['i'] // cols) * px
+        d = out/c['split']/c['label']; d.mkdir(parents=True, exist_ok=True)
+        sheets[c['sheet']].crop((x, y, x + px, y + px)).save(d/f"{c['name']}.png")
+    shutil.copy(src/'LICENSE.md', out/'LICENSE.md')
+    (out/'cells.json').write_text(json.dumps(stamp))   # written last: its presence means the set is whole
+    return read_cells(out, validate=False)
 
 # %% ../nbs/00_data.ipynb #99f275aa
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

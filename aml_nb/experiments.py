@@ -32,11 +32,11 @@ def inference_speed(predictor:Predictor, batch:int=32, iters:int=3)->float:
     return batch * iters / (time.perf_counter() - t0)
 
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->OODGate:
-    "The out-of-distribution gate of a model: class Gaussians on its training cells' embeddings, threshold on the validation cells'."
+    "The out-of-distribution gate of a model: Gaussians on its training cells' features, scales and threshold on the validation cells'."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
-    e_tr, _ = predictor.embed_paths(tr.path.tolist(), progress, 'embedding train cells')
-    e_va, _ = predictor.embed_paths(va.path.tolist(), progress, 'embedding validation cells')
+    e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells')
+    e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells')
     classes = {c: i for i, c in enumerate(predictor.classes)}
     return OODGate.fit(e_tr, tr.label.map(classes).to_numpy(), e_va, false_alarm)
 

@@ -4,14 +4,26 @@
 from __future__ import annotations
 import numpy as np, pandas as pd
 from fairlearn.metrics import MetricFrame, count, true_positive_rate, false_positive_rate
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support
 from .evaluate import prob_matrix
 
 # %% auto #0
-__all__ = ['SENSITIVE', 'subtype_report', 'age_band', 'sensitive_features', 'group_report', 'logit_adjust', 'fit_tau',
-           'mitigation_table', 'fairness_report']
+__all__ = ['SENSITIVE', 'wilson', 'with_wilson', 'subtype_report', 'age_band', 'sensitive_features', 'group_report',
+           'logit_adjust', 'fit_tau', 'mitigation_table', 'fairness_report']
 
 # %% ../nbs/07_fairness.ipynb #fcc84e9d
+def wilson(rate:float, n:int)->tuple[float, float]:
+    "95% Wilson score interval of a proportion `rate` measured on `n` cells (NaN without cells)."
+    if not n or rate != rate: return float('nan'), float('nan')
+    ci = binomtest(int(round(rate * n)), int(n)).proportion_ci(.95, method='wilson')
+    return float(ci.low), float(ci.high)
+
+def with_wilson(table:pd.DataFrame, metric:str, n:pd.Series)->pd.DataFrame:
+    "Add `<metric>_lo` and `<metric>_hi` (Wilson) to a table of rates, with `n` the cells each rate counts."
+    lo_hi = [wilson(r, k) for r, k in zip(table[metric], n.reindex(table.index).fillna(0).astype(int))]
+    return table.assign(**{f'{metric}_lo': [a for a, _ in lo_hi], f'{metric}_hi': [b for _, b in lo_hi]})
+
 def subtype_report(y_true:list[str], y_pred:list[str], classes:list[str],
                    floor:float=.8, # recall below this flags a subtype
                   )->dict:
@@ -20,7 +32,7 @@ def subtype_report(y_true:list[str], y_pred:list[str], classes:list[str],
     mf = MetricFrame(metrics=dict(recall=accuracy_score, count=count), y_true=y_true, y_pred=y_pred, sensitive_features=y_true.rename('subtype'))
     pr, rc, f1, _ = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
     table = pd.DataFrame(dict(precision=pr, f1=f1), index=pd.Index(classes, name='subtype'))
-    table = mf.by_group.reindex(classes).join(table)
+    table = with_wilson(mf.by_group.reindex(classes).join(table), 'recall', mf.by_group['count'])
     rec = mf.by_group['recall']
     return dict(table=table.reset_index().to_dict('records'), min_recall=float(rec.min()), min_recall_subtype=str(rec.idxmin()),
                 recall_gap=float(mf.difference()['recall']), recall_ratio=float(mf.ratio()['recall']),
@@ -58,7 +70,12 @@ def group_report(y_true, y_pred, groups:pd.DataFrame, # one column per sensitive
         if len(set(g)) < 2: continue
         mf = MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=pd.Series(g, name=attr))
         diff = mf.difference().drop('count')
-        out[attr] = dict(by_group=mf.by_group.reset_index().to_dict('records'), gaps=diff.to_dict())
+        by = mf.by_group
+        for m in [m for m in metrics if m != 'count']:   # each rate with the interval its own denominator allows
+            k = m.split('_', 1)[1] if '_' in m else None
+            n = by['count'] if k is None else pd.Series(g).groupby(g).apply(lambda s: int(((y_true[s.index] == k) if m.startswith('tpr') else (y_true[s.index] != k)).sum()))
+            by = with_wilson(by, m, n)
+        out[attr] = dict(by_group=by.reset_index().to_dict('records'), gaps=diff.to_dict())
         gaps += [dict(attribute=attr, metric=m, gap=float(v), worst_group=str(mf.by_group[m].idxmin() if m == 'accuracy' or m.startswith('tpr') else mf.by_group[m].idxmax()))
                  for m, v in diff.items() if pd.notna(v)]
     return dict(attributes=out, largest_gaps=sorted(gaps, key=lambda d: -d['gap'])[:top])

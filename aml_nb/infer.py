@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
-from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank
+from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank, middle_layer, pool
 from .evaluate import prob_columns, cell_predictions, read_predictions
 from .ood import OODGate
 
@@ -97,11 +97,21 @@ class Predictor:
             e = embed(self.model, self._to_device(x))
             return e.float(), self.model.get_classifier()(e).float().softmax(-1)
 
+    @torch.inference_mode()
+    def gate_features(self, x:torch.Tensor)->tuple[dict, np.ndarray]:
+        "The features the out-of-distribution gate reads -- {'embedding', 'middle'} -- and the probabilities of a batch."
+        with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
+            mid = []; h = middle_layer(self.model).register_forward_hook(lambda m, i, o: mid.append(pool(o)))
+            try: e = embed(self.model, self._to_device(x))
+            finally: h.remove()
+            p = self.model.get_classifier()(e).float().softmax(-1)
+        return dict(embedding=e.float().cpu().numpy(), middle=mid[0].float().cpu().numpy()), p.cpu().numpy()
+
     def score_tensor(self, x:torch.Tensor)->tuple[np.ndarray, np.ndarray|None]:
         "Probabilities (B, K) and, when the run has a gate, out-of-distribution scores (B,) of a batch."
         if self.gate is None: return self.predict_tensor(x).cpu().numpy(), None
-        e, p = self.features_tensor(x)
-        return p.cpu().numpy(), self.gate.score(e.cpu().numpy())
+        f, p = self.gate_features(x)
+        return p, self.gate.score(f)
 
     def predict_images(self, images:list)->np.ndarray:
         "Probabilities (n, K) for PIL images of any mode (e.g. from a notebook), through the evaluation transform."
@@ -211,6 +221,19 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
         if bad: raise ValueError(bad[0])
         e, p = self.features_tensor(x); emb.append(e.cpu()); prob.append(p.cpu())
     return torch.cat(emb).numpy(), torch.cat(prob).numpy()
+
+# %% ../nbs/09_infer.ipynb #8f3a2c61
+@patch
+def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='gate features')->dict:
+    "The out-of-distribution gate's features ({'embedding', 'middle'}) of the images `paths`, in order."
+    out = {}
+    dl = DataLoader(ScoringDataset(list(paths), self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
+    for x, _, err in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
+        bad = [e for e in err if e]
+        if bad: raise ValueError(bad[0])
+        f, _ = self.gate_features(x)
+        for k, v in f.items(): out.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 # %% ../nbs/09_infer.ipynb #3841aaaa
 def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progress:bool=True)->pd.DataFrame:

@@ -14,8 +14,8 @@ from .store import atomic_write, file_sha256
 
 # %% auto #0
 __all__ = ['FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'vit_reshape', 'Family', 'family', 'read_state_dict', 'hub_reachable',
-           'create_model', 'cam_target_layers', 'cam_reshape', 'embed', 'model_norm', 'model_lock', 'resolve_device',
-           'world_rank', 'save_model', 'model_info', 'load_model']
+           'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'embed', 'model_norm',
+           'model_lock', 'resolve_device', 'world_rank', 'save_model', 'model_info', 'load_model']
 
 # %% ../nbs/03_models.ipynb #c7de5b05
 def vit_reshape(model:nn.Module)->Callable:
@@ -29,12 +29,13 @@ class Family:
     name:str
     prefixes:tuple # timm names starting with one of these belong here
     cam_layers:tuple # ((stride, model -> module), ...): the layers Grad-CAM can hook, last (coarsest) first
+    middle:Callable|None=None # model -> a middle layer whose pooled output the out-of-distribution gate reads too
     cam_reshape:Callable|None=None # model -> reshape_transform, for token models
     sized:bool=False # the model must be built for its input size (ViT position embeddings)
 
-FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16, lambda m: m.stages[-2]))),
-            Family('resnet', ('resnet',), ((32, lambda m: m.layer4[-1]), (16, lambda m: m.layer3[-1]))),
-            Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), vit_reshape, sized=True)]   # patch16 ViTs
+FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16, lambda m: m.stages[-2])), lambda m: m.stages[1]),
+            Family('resnet', ('resnet',), ((32, lambda m: m.layer4[-1]), (16, lambda m: m.layer3[-1])), lambda m: m.layer2),
+            Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), lambda m: m.blocks[len(m.blocks) // 2], vit_reshape, sized=True)]   # patch16 ViTs
 
 ARCHS = ['convnext_atto', 'convnext_femto', 'convnext_pico', 'convnext_nano', 'convnext_tiny', 'convnext_small', 'convnext_base',
          'resnet18', 'resnet50', 'vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'] # tested names
@@ -119,6 +120,14 @@ def cam_reshape(model:nn.Module)->Callable|None:
     "The `reshape_transform` pytorch-grad-cam needs for this model (None for CNNs)."
     f = family(model.default_cfg['architecture']).cam_reshape
     return f(model) if f else None
+
+def middle_layer(model:nn.Module)->nn.Module:
+    "The middle layer whose pooled output the out-of-distribution gate reads beside the embedding (low-level, domain-revealing features)."
+    return family(model.default_cfg['architecture']).middle(model)
+
+def pool(t:torch.Tensor)->torch.Tensor:
+    "A layer's output as one vector per image: the mean over positions (B, C, H, W) or over tokens (B, N, C)."
+    return t.mean((2, 3)) if t.ndim == 4 else t.mean(1)
 
 def embed(model:nn.Module, x:torch.Tensor)->torch.Tensor:
     "The pooled feature vector before the classifier (used by fusion, MIL and the out-of-distribution gate)."

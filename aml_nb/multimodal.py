@@ -19,6 +19,7 @@ from .train import class_weights
 from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
 from .fairness import fairness_report
 from .infer import Predictor
+from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
 
 # %% auto #0
 __all__ = ['FUSIONS', 'FUSION_FORMAT', 'FusionNet', 'FusionData', 'predict_fusion', 'fit_fusion', 'patient_bags', 'save_fusion',
@@ -234,6 +235,18 @@ def fit_fused(inp:FusionInputs, fusion:str, level:str, # one of FUSIONS; 'cell',
             data, who = inp.patients(s); o = predict_fusion(net, data, device)
             rows = inp.table.patient_id[inp.split == s].map({p: i for i, p in enumerate(who)}).to_numpy()   # each cell gets its patient's answer
             res[s] = dict(probs=o['probs'][rows], modalities=np.asarray(o['modalities'])[rows], weights=None if o['weights'] is None else o['weights'][rows])
+    elif level == 'mil':   # attention over the patient's cells instead of their mean; the profile joins at patient level
+        gen = {str(p): (v, h) for p, v, h in zip(inp.table.patient_id, inp.G, inp.has_gen)}
+        bags = lambda s: Bags(inp.emb[inp.split == s], inp.table.patient_id[inp.split == s].astype(str).to_numpy(),
+                              {str(p): inp.classes.index(l) for p, l in inp.table[inp.split == s].groupby('patient_id').label.first().items()}, gen)
+        net = MILNet(D, K, 'per-class', gen_dim=F)
+        fit_mil(net, bags('train'), bags('val'), epochs, seed=seed, device=device, progress=progress)
+        res = {}
+        for s in ('val', 'test'):
+            b = bags(s); pr, _ = predict_mil(net, b, device)
+            rows = inp.table.patient_id[inp.split == s].astype(str).map({p: i for i, p in enumerate(b.patients)}).to_numpy()
+            mods = np.where(inp.has_gen[inp.split == s], 'image+genomics', 'image')
+            res[s] = dict(probs=pr[rows], modalities=mods, weights=None)
     elif level == 'e2e':
         model = Predictor.from_run(run, device=device, workers=0).model
         mean, std = model_norm(model); img = Predictor.from_run(run, device=device, workers=0).img_size
@@ -242,7 +255,7 @@ def fit_fused(inp:FusionInputs, fusion:str, level:str, # one of FUSIONS; 'cell',
         net = FusionNet(D, F, K, fusion, hidden, modality_dropout=modality_dropout, encoder=copy.deepcopy(model).train())
         fit_fusion(net, sel('train', True), sel('val', False), max(1, epochs // 10), seed=seed, device=device, progress=progress)
         res = {s: predict_fusion(net, sel(s, False), device, batch_size=64) for s in ('val', 'test')}
-    else: raise ValueError(f"level must be 'cell', 'patient' or 'e2e', not {level!r}")
+    else: raise ValueError(f"level must be 'cell', 'patient', 'mil' or 'e2e', not {level!r}")
     probs = {s: r['probs'] for s, r in res.items()}
     cols = dict(modalities={s: np.asarray(r['modalities']) for s, r in res.items()})
     if res['test']['weights'] is not None:
@@ -291,6 +304,7 @@ def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs,
         m = evaluate_predictions(p, classes); write_json(sub/'metrics.json', m)
         write_json(sub/'fairness.json', fairness_report(p, classes, p, prior, 1.))
         if name == 'tabular': write_json(sub/'model.json', models[name].to_json())
+        elif name == 'fused_mil': save_mil(models[name], sub/'model.safetensors', classes=classes, level='mil')
         elif name in models: save_fusion(models[name], sub/'model.safetensors', level=name.rsplit('_', 1)[1], classes=classes)
         rows.append(_row(name, m, evaluate_predictions(preds[name]['val'], classes, n_resamples=0) if len(preds[name]['val']) else {}, n_gen) | gains[name])
     tab = pd.DataFrame(rows)
@@ -305,7 +319,7 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
              out:Path|str|None=None, # default <run>/fusion
              data:Path|str|None=None, # the run's images, when they moved
              fusions:tuple=FUSIONS, # fusion kinds to train
-             levels:tuple=('cell', 'patient'), # train fused models on cells, on patients, or both
+             levels:tuple=('cell', 'patient'), # fused models on cells, on patients (mean embedding), and/or 'mil' (attention over cells)
              end_to_end:bool=False, # also fine-tune the image model with the fusion head (cell level; slow on CPU)
              epochs:int=60, hidden:int=64, modality_dropout:float=.3, bags:int=8,
              schema:dict|None=None, device:str='auto', seed:int=0, force:bool=False, progress:bool=True,
@@ -328,9 +342,11 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
         models['tabular'], preds['tabular'] = fit_tabular(inp)
         preds['image'] = _scored(inp, {s: inp.img_probs[inp.split == s] for s in ('val', 'test')}, modalities={'val': 'image', 'test': 'image'})
         for f in fusions:
-            for level in [*levels, *(['e2e'] if end_to_end else [])]:
+            for level in [l for l in levels if l != 'mil'] + (['e2e'] if end_to_end else []):
                 net, preds[f'fused_{f}_{level}'] = fit_fused(inp, f, level, run, epochs, hidden, modality_dropout, bags, seed, device, progress)
                 if level != 'e2e': models[f'fused_{f}_{level}'] = net
+        if 'mil' in levels:   # one MIL model: it fuses by joining the profile to the attended cells, whatever the fusion kind
+            models['fused_mil'], preds['fused_mil'] = fit_fused(inp, 'concat', 'mil', run, epochs, hidden, modality_dropout, bags, seed, device, progress)
         return write_fusion(out, preds, models, inp, settings, run)
 
 # %% ../nbs/14_multimodal.ipynb #605a3cde
@@ -359,7 +375,8 @@ class FusionPredictor:
         self.dev, self.classes = self.predictor.dev, self.predictor.classes
         self.encoder = GenomicEncoder.from_json(read_json(self.dir/'encoder.json'))
         self.tabular = TabularModel.from_json(read_json(self.dir/'tabular'/'model.json'))
-        self.net, self.net_info = load_fusion(self.dir/model/'model.safetensors'); self.net.to(self.dev); self.model = model
+        load = load_mil if model == 'fused_mil' else load_fusion
+        self.net, self.net_info = load(self.dir/model/'model.safetensors'); self.net.to(self.dev); self.model = model
 
     @torch.inference_mode()
     def predict(self, images:list|None=None, # PIL images of the patient's cells
@@ -378,6 +395,12 @@ class FusionPredictor:
             out['image'] = p.mean(0); out['cell_probs'] = p
         if has_gen: out['genomics'] = self.tabular.predict_proba(gv.numpy())[0]
         hi = torch.tensor([bool(images)])
+        if self.model == 'fused_mil':   # attention over the cells, with the profile joined at patient level
+            if not images: raise ValueError("the MIL model needs at least one cell; for a profile alone, choose another fused model")
+            probs, att = predict_mil(self.net, Bags(e.cpu().numpy(), ['patient'] * len(images), gen={'patient': (gv[0].numpy(), has_gen)}), str(self.dev))
+            out.update(fused=probs[0], attention=att[0][:, int(probs[0].argmax())], weights=None,
+                       modalities='+'.join(m for m, h in (('image', True), ('genomics', has_gen)) if h))
+            return out
         with model_lock(self.net):   # shared by the dashboard's sessions: the attention weights read below are this call's
             if self.net_info.get('level') == 'patient' or not images:
                 ein = e.mean(0, keepdim=True) if images else torch.zeros(1, self.net.img[1].in_features, device=self.dev)

@@ -10,52 +10,72 @@ from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
 
 # %% auto #0
-__all__ = ['OODGate']
+__all__ = ['BLOCKS', 'OODGate']
 
-# %% ../nbs/08_ood.ipynb #e36c8baf
+# %% ../nbs/08_ood.ipynb #551621e9
+BLOCKS = dict(embedding=True, middle=False) # feature depth -> one Gaussian per class (True) or one for all cells
+
 class OODGate:
-    "Class-conditional Mahalanobis distance on a model's embeddings, with a threshold fitted for a false-alarm rate."
-    def __init__(self, means:np.ndarray, precision:np.ndarray, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None):
-        self.means, self.precision = np.asarray(means, np.float64), np.asarray(precision, np.float64)
-        self.threshold, self.false_alarm, self.meta = float(threshold), float(false_alarm), dict(meta or {})
+    "Mahalanobis distances at two depths of a model, each scaled on validation cells; a threshold for a false-alarm rate."
+    def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None):
+        self.means = {k: np.asarray(v, np.float64) for k, v in means.items()}
+        self.precision = {k: np.asarray(v, np.float64) for k, v in precision.items()}
+        self.scale, self.threshold, self.false_alarm, self.meta = dict(scale), float(threshold), float(false_alarm), dict(meta or {})
+
+    @staticmethod
+    def _distance(x:np.ndarray, means:np.ndarray, precision:np.ndarray)->np.ndarray:
+        "Squared Mahalanobis distance of each row of `x` to the nearest of `means`."
+        d = np.asarray(x, np.float64)[:, None, :] - means[None]
+        return np.einsum('nkd,de,nke->nk', d, precision, d).min(1)
+
+    def distances(self, feats:dict)->dict:
+        "The scaled distance of each cell at each depth (1 = the 95th percentile of the validation cells)."
+        return {k: self._distance(feats[k], self.means[k], self.precision[k]) / self.scale[k] for k in self.means}
+
+    def score(self, feats:dict)->np.ndarray:
+        "One score per cell: the larger scaled distance over the depths."
+        return np.max(np.stack(list(self.distances(feats).values())), 0)
+
+    def flag(self, feats:dict)->np.ndarray:
+        "Whether each cell is beyond the threshold (unlike the training cells)."
+        return self.score(feats) > self.threshold
 
     @classmethod
-    def fit(cls, train:np.ndarray, y:np.ndarray, # training embeddings (n, D) and their class indices (n,)
-            val:np.ndarray, # validation embeddings (m, D): the threshold is their (1 - false_alarm) quantile
+    def fit(cls, train:dict, y:np.ndarray, # training features per depth, and their class indices
+            val:dict, # validation features per depth: the scales and the threshold
             false_alarm:float=.05, # share of in-distribution (validation) cells flagged
            )->OODGate:
-        "Fit the class means and shared covariance on training cells, the threshold on validation cells."
-        train, y = np.asarray(train, np.float64), np.asarray(y)
-        if len(train) < 2 or len(val) < 1: raise ValueError("the gate needs at least 2 training and 1 validation cell")
-        ks = np.unique(y)
-        means = np.stack([train[y == k].mean(0) for k in ks])
-        centred = train - means[np.searchsorted(ks, y)]
-        gate = cls(means, LedoitWolf(assume_centered=True).fit(centred).precision_, false_alarm=false_alarm)
+        "Fit means and covariances on training cells, the scales and the threshold on validation cells."
+        y = np.asarray(y); n = len(y)
+        if n < 2 or len(next(iter(val.values()))) < 1: raise ValueError("the gate needs at least 2 training and 1 validation cell")
+        means, prec = {}, {}
+        for k in train:
+            x = np.asarray(train[k], np.float64)
+            groups = np.unique(y) if BLOCKS.get(k, False) else np.zeros(1, int)
+            g = y if BLOCKS.get(k, False) else np.zeros(n, int)
+            means[k] = np.stack([x[g == c].mean(0) for c in groups])
+            prec[k] = LedoitWolf(assume_centered=True).fit(x - means[k][np.searchsorted(groups, g)]).precision_
+        gate = cls(means, prec, {k: 1. for k in train}, false_alarm=false_alarm)
+        raw = {k: gate._distance(val[k], means[k], prec[k]) for k in train}
+        gate.scale = {k: float(np.quantile(v, .95)) or 1. for k, v in raw.items()}
         v = gate.score(val)
         gate.threshold = float(np.quantile(v, 1 - false_alarm))
-        gate.meta = dict(train_cells=int(len(train)), val_cells=int(len(v)), dims=int(train.shape[1]),
-                         val_score_median=float(np.median(v)))
+        gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train})
         return gate
 
-    def score(self, emb:np.ndarray)->np.ndarray:
-        "Squared Mahalanobis distance of each embedding (n, D) to its nearest class mean."
-        e = np.asarray(emb, np.float64)
-        d = e[:, None, :] - self.means[None]                     # (n, K, D)
-        return np.einsum('nkd,de,nke->nk', d, self.precision, d).min(1)
-
-    def flag(self, emb:np.ndarray)->np.ndarray:
-        "Whether each embedding is beyond the threshold (unlike the training cells)."
-        return self.score(emb) > self.threshold
-
     def save(self, run:Path|str)->Path:
-        "Write `ood.safetensors` (means, precision) and `ood.json` (threshold, false-alarm rate, what it was fitted on) into `run`."
+        "Write `ood.safetensors` (means, precisions) and `ood.json` (scales, threshold, false-alarm rate, what it was fitted on) into `run`."
         run = Path(run)
-        atomic_write(run/'ood.safetensors', lambda p: save_file(dict(means=self.means, precision=self.precision), str(p)))
-        return write_json(run/'ood.json', dict(method='mahalanobis', threshold=self.threshold, false_alarm=self.false_alarm, **self.meta))
+        t = {f'{k}.means': self.means[k] for k in self.means} | {f'{k}.precision': self.precision[k] for k in self.means}
+        atomic_write(run/'ood.safetensors', lambda p: save_file(t, str(p)))
+        return write_json(run/'ood.json', dict(method='mahalanobis at two depths (Lee et al. 2018)', scale=self.scale, threshold=self.threshold,
+                                               false_alarm=self.false_alarm, **self.meta))
 
     @classmethod
     def load(cls, run:Path|str)->OODGate:
         "The gate saved in `run`."
         run = Path(run); info = read_json(run/'ood.json'); t = load_file(str(run/'ood.safetensors'))
-        meta = {k: v for k, v in info.items() if k not in ('method', 'threshold', 'false_alarm')}
-        return cls(t['means'], t['precision'], info['threshold'], info['false_alarm'], meta)
+        if 'scale' not in info: raise ValueError(f"{run/'ood.json'}: a gate of an earlier format; train the run again to get today's")
+        ks = list(info['scale'])
+        meta = {k: v for k, v in info.items() if k not in ('method', 'threshold', 'false_alarm', 'scale')}
+        return cls({k: t[f'{k}.means'] for k in ks}, {k: t[f'{k}.precision'] for k in ks}, info['scale'], info['threshold'], info['false_alarm'], meta)

@@ -58,12 +58,13 @@ def md_table(df:pd.DataFrame, digits:int=3)->str:
 
 # %% ../nbs/15_report.ipynb #07a55f4b
 def fig_metrics(rows:pd.DataFrame, by:str='arch', metric:str='balanced_accuracy')->go.Figure:
-    "Bars of a metric per model (mean over seeds), sorted, with the 95% bootstrap interval; models near chance marked."
-    d = (rows.groupby(by, sort=False).agg(m=(metric, 'mean'), lo=(f'{metric}_lo', 'mean'), hi=(f'{metric}_hi', 'mean'))
-         .reset_index().sort_values('m', ascending=False))
-    f = go.Figure(go.Bar(x=d[by], y=d.m, error_y=dict(type='data', symmetric=False, array=d.hi - d.m, arrayminus=d.m - d.lo),
-                         hovertemplate='%{x}: %{y:.3f}<extra></extra>'))
-    return f.update_layout(title=f'{label(metric)} on the test cells (bars: 95% bootstrap interval)', yaxis_range=[0, 1],
+    "Bars of a metric per model (mean over seeds), best first, with the 95% bootstrap interval when the rows have one."
+    ci = f'{metric}_lo' in rows
+    agg = dict(m=(metric, 'mean')) | (dict(lo=(f'{metric}_lo', 'mean'), hi=(f'{metric}_hi', 'mean')) if ci else {})
+    d = rows.groupby(by, sort=False).agg(**agg).reset_index().sort_values('m', ascending=False)
+    err = dict(type='data', symmetric=False, array=d.hi - d.m, arrayminus=d.m - d.lo) if ci else None
+    f = go.Figure(go.Bar(x=d[by], y=d.m, error_y=err, hovertemplate='%{x}: %{y:.3f}<extra></extra>'))
+    return f.update_layout(title=f"{label(metric)} on the test cells{' (bars: 95% bootstrap interval)' if ci else ''}", yaxis_range=[0, 1],
                            yaxis_title=label(metric), xaxis_title=label(by))
 
 def fig_per_class_recall(runs:list[dict])->go.Figure:
@@ -114,8 +115,10 @@ def fig_subtype_recall(fair:dict)->go.Figure:
     "Sensitivity per class with the floor, before and after logit adjustment, with the number of test cells of each class."
     d = pd.DataFrame(fair['subtype']['table']).assign(mitigation='none')
     if 'logit_adjusted' in fair: d = pd.concat([d, pd.DataFrame(fair['logit_adjusted']['subtype']['table']).assign(mitigation='logit adjustment')])
-    f = px.bar(d, x='subtype', y='recall', color='mitigation', barmode='group', hover_data=['count', 'precision', 'f1'], labels=LABELS,
-               title='sensitivity per class (test cells)')
+    err = dict(error_y=d.recall_hi - d.recall, error_y_minus=d.recall - d.recall_lo) if 'recall_lo' in d else {}
+    d['subtype'] = d.subtype.astype(str) + ' (n=' + d['count'].astype(int).astype(str) + ')'
+    f = px.bar(d, x='subtype', y='recall', color='mitigation', barmode='group', hover_data=['precision', 'f1'], labels=LABELS,
+               title='sensitivity per class (test cells; bars: 95% interval)', **err)
     f.add_hline(y=fair['floor'], line_dash='dash', annotation_text=f"floor {fair['floor']}")
     return f.update_layout(yaxis_range=[0, 1])
 

@@ -87,7 +87,7 @@ KINDS = {k.name: k for k in [
     Kind('run', 'config.json', RUN_FILES),
     Kind('fusion', 'fusion.json', ('fusion.json', 'fusion.csv', 'encoder.json', '*/predictions.csv', '*/metrics.json',
                                    '*/fairness.json', '*/model.safetensors', '*/model.json'), 'run'),
-    Kind('mil', 'mil.json', ('mil.json', 'mil.csv', '*/model.safetensors', '*/predictions.csv', '*/metrics.json', '*/fairness.json',
+    Kind('mil', 'mil.json', ('mil.json', 'mil.csv', 'model.safetensors', 'predictions.csv', 'cells.csv', 'metrics.json', 'fairness.json',
                              'encoder.json'), 'run'),
     Kind('study', 'study.json', ('study.json', 'trials.csv', 'best.json'), None),
     Kind('comparison', 'comparison.json', ('comparison.json', 'comparison.csv')),

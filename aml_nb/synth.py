@@ -335,11 +335,9 @@ def generate_cohort(root:Path|str, # where to write the patient layout
 def read_cohort(root:Path|str)->pd.DataFrame:
     "Read a synthetic cohort written by `generate_cohort` as a CellTable with `cell_type`."
     root = Path(root)
-    t = read_patient_folders(root, validate=False)
-    ct = pd.read_csv(root/'cell_types.csv', dtype=str).set_index('path').cell_type
-    rel = t.path.map(lambda p: Path(p).relative_to(root).as_posix())
-    t['cell_type'] = rel.map(ct).fillna(rel.map(lambda r: ct.get(str(root/r), pd.NA)))   # cohorts written before relative paths
-    if t.cell_type.isna().any(): raise ValueError(f"{root/'cell_types.csv'}: no cell type for {int(t.cell_type.isna().sum())} cell(s), e.g. {t.path[t.cell_type.isna()].iloc[0]}")
+    t = read_patient_folders(root, validate=False)   # it reads the cohort's cell_types.csv too
+    if 'cell_type' not in t or t.cell_type.isna().any():
+        raise ValueError(f"{root/'cell_types.csv'}: missing, or without the type of some cells (e.g. {t.path.iloc[0]})")
     t.attrs.update(layout='patients', root=str(root))
     return t
 

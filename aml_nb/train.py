@@ -76,7 +76,8 @@ class TrainConfig:
 QUICK_ARCHS = ['convnext_atto', 'resnet18', 'vit_tiny_patch16_224']
 PAPER_ARCHS = ['convnext_tiny', 'resnet50', 'vit_small_patch16_224']
 PRESETS = {
-    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=6, batch_size=32, lr=2e-3, warmup_epochs=1, swa_start=.67, workers=2)),
+    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, lr=2e-3, warmup_epochs=1, swa_start=.75, aug='light', workers=2),
+                  per_arch=dict(vit=dict(lr=1e-3))),
     'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75, aug='light', workers=2),
                 per_arch=dict(vit=dict(lr=1e-3))),
     'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75,

@@ -2,7 +2,7 @@
 
 # %% ../nbs/12_tune.ipynb #f76f50f0
 from __future__ import annotations
-import json, os, tempfile, time
+import json, os, tempfile, time, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -114,11 +114,12 @@ def trial_line(study:optuna.Study, t:optuna.trial.FrozenTrial):
 def storage_for(out:Path, storage:str|None=None):
     "The Optuna storage of a study folder: `sqlite:///out/study.db` by default, `journal:PATH`, or any RDB URL."
     storage = storage or f"sqlite:///{(Path(out)/'study.db').resolve()}"
+    warnings.filterwarnings('ignore', category=optuna.exceptions.ExperimentalWarning)   # heartbeats are experimental in Optuna 5
     if storage.startswith('journal:'):
         from optuna.storages.journal import JournalFileBackend
         return optuna.storages.JournalStorage(JournalFileBackend(storage.removeprefix('journal:'))), storage
     return optuna.storages.RDBStorage(storage, heartbeat_interval=30, grace_period=120,
-                                      failed_trial_callback=lambda study, t: tqdm.write(f"trial {t.number}: its worker stopped; marked failed")), storage
+                                      heartbeat_stale_trial_callback=lambda study, t: tqdm.write(f"trial {t.number}: its worker stopped; marked failed")), storage
 
 def study_identity(table:pd.DataFrame, base:TrainConfig, space:list[Param])->dict:
     "What a study tunes: data root, split, architecture, base recipe (minus what is searched) and space."

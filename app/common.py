@@ -3,10 +3,11 @@ import sys
 from pathlib import Path
 import streamlit as st
 from aml_nb.data import set_threads
-from aml_nb.dashboard import runs_dir
+from aml_nb.dashboard import runs_dir, run_label, default_run, is_synthetic
 from aml_nb.report import DISCLAIMER
 from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
+from aml_nb.mil import MILPredictor
 from aml_nb.multimodal import FusionPredictor
 
 set_threads()   # the CPUs this server may use, not the host's count
@@ -17,6 +18,12 @@ def predictor(run_path: str) -> Predictor:
     "One Predictor per run, loaded once per server process."
     print(f"aml_nb: loaded model of run {Path(run_path).name}", file=sys.stderr, flush=True)   # no patient data here
     return Predictor.from_run(run_path, workers=0)
+
+
+@st.cache_resource(show_spinner='loading the patient-level (MIL) model...')
+def mil_predictor(mil_dir: str) -> MILPredictor:
+    "One MILPredictor per MIL folder, loaded once per server process."
+    return MILPredictor(mil_dir)
 
 
 @st.cache_resource(show_spinner='loading fusion model...')
@@ -38,11 +45,17 @@ def header(title: str):
     st.caption(DISCLAIMER)
 
 
+def synthetic_note(runs):
+    "Say, near the title, when the models shown were trained on the synthetic cohort."
+    if runs and all(is_synthetic(r) for r in runs):
+        st.info("The model(s) on this page were trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
+
+
 def pick_run(runs, key: str, label: str = 'model (run)'):
-    "A selectbox of runs; returns the chosen run dict."
-    ids = [r['path'] for r in runs]
-    names = {r['path']: f"{r['id']} ({r['config']['train']['arch']})" for r in runs}
-    chosen = st.selectbox(label, ids, format_func=names.get, key=key)
+    "A selectbox of runs, best first, opening on the comparison's best model that is not near chance."
+    first = default_run(runs)
+    ordered = [first] + sorted((r for r in runs if r['path'] != first['path']), key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
+    chosen = st.selectbox(label, [r['path'] for r in ordered], format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key=key)
     return next(r for r in runs if r['path'] == chosen)
 
 

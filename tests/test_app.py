@@ -33,7 +33,7 @@ def test_every_page_renders_on_an_empty_store(monkeypatch, tmp_path, page):
 def test_home_lists_runs_and_device(monkeypatch, run_store):
     at = _app(monkeypatch, run_store)
     assert 'CPU' in at.metric[0].value or 'GPU' in at.metric[0].value
-    assert len(at.dataframe[0].value) == 6   # 3 compared + 3 ablation runs
+    assert len(at.dataframe[0].value) == 8   # 3 compared + 3 ablation runs, a real-cell run and a 64 px synthetic one
 
 
 def _png(im):

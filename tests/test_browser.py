@@ -105,6 +105,40 @@ def test_predict_upload_shows_prediction_and_heatmap(app_url, tab, store):
     _shot(page, 'predict_upload')
 
 
+def _choose(page, label_part:str, widget:str='model (run)'):
+    "Pick the option whose label contains `label_part` in the selectbox labelled `widget` (a combobox since Streamlit 1.6x)."
+    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=widget)).get_by_role('button', name='Open').click()
+    page.get_by_role('option').filter(has_text=label_part).first.click()
+    _settle(page)
+
+
+def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, store):
+    """A real myeloblast uploaded to the real-cell model is called a myeloblast and not flagged; the patient report
+    downloads and names no file; uploaded to a synthetic-cohort model, the same cell is flagged as unlike its training cells."""
+    from aml_nb.evaluate import read_predictions
+    if not (store/'real').exists(): pytest.skip(f"{store} has no real-cell model")
+    p = read_predictions(store/'real'/'resnet18-s0'/'predictions.csv')
+    cell = p[(p.label == 'myeloblast') & (p.predicted == 'myeloblast') & (p.unlike_training == 0)].sort_values('p_myeloblast').path.iloc[-1]
+    page = tab
+    page.goto(f'{app_url}/Predict'); _settle(page)
+    _choose(page, 'real/resnet18-s0')
+    page.locator("input[type='file']").set_input_files([cell])
+    page.get_by_text('download the patient report').wait_for(); _settle(page)
+    body = page.inner_text('body')
+    assert 'myeloblast:' in body.split('download the patient report')[0] and 'unlike the cells this model was trained on' not in body
+    first = page.locator('[data-testid="stMarkdownContainer"] li').first.inner_text()
+    assert first.startswith('myeloblast'), first
+    with page.expect_download() as dl: page.get_by_text('download the patient report').click()
+    report = Path(dl.value.path()).read_text()
+    assert 'aml_nb patient report' in report and 'research tool, not a diagnostic device' in report and Path(cell).name not in report
+    _shot(page, 'predict_real_myeloblast')
+    synthetic = next(iter(sorted(store.glob('synthetic64/*-s0'))), None) or next(iter(sorted((store/'compare').glob('*-s0'))))
+    _choose(page, f'{synthetic.parent.name}/{synthetic.name}')
+    page.get_by_text('unlike the cells this model was trained on').first.wait_for()
+    assert page.get_by_test_id('stException').count() == 0
+    _shot(page, 'predict_real_cell_on_synthetic_model')
+
+
 def test_multimodal_gives_the_fused_prediction(app_url, tab):
     page = tab
     page.goto(f'{app_url}/Multimodal'); _settle(page)

@@ -5,8 +5,8 @@ from aml_nb.data import (read_cells, read_class_folders, read_lmu, read_patient_
                          CellDataset, cell_transforms, load_rgb, detect_layout, summarize)
 
 
-def test_blood9_presplit(shared):
-    t = read_cells(shared/'blood9')
+def test_blood9_presplit(real_cells):
+    t = read_cells(real_cells)
     assert t.attrs['layout'] == 'folders' and t.attrs['report'] == []
     assert t.split.value_counts().to_dict() == {'train': 2830, 'test': 740, 'val': 360}
     assert t.label.nunique() == 9 and (t[t.split == 'train'].label == 'myeloblast').sum() == 80

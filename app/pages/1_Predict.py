@@ -1,21 +1,25 @@
-"Predict: upload cells, get subtypes, Grad-CAM and a patient-level summary."
+"Predict: upload cells; their classes, heatmaps and flags; the patient-level call; a report to download."
+from pathlib import Path
 import streamlit as st
-from common import header, store, pick_run, no_runs, predictor
-from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, patient_summary, predict_and_explain, session_memo,
-                              image_key, cell_names, test_predictions, cam_methods, UPLOAD_TYPES)
+from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
+from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, analyse_cells, patient_call, suggest_run, session_memo, image_key,
+                              cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES)
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
+from aml_nb.mil import mil_of
 
 header('Predict')
 runs, _ = store()
 if not runs: no_runs()
 run = pick_run(runs, 'model')
+synthetic_note([run])
 pred = predictor(run['path'])
-ece = run['metrics']['cell']['ece']
-st.caption(f"Test balanced accuracy {run['metrics']['cell']['balanced_accuracy']:.3f}; expected calibration error {ece:.3f}: "
-           "a probability is the model's confidence, which can be miscalibrated by about that much.")
+c = run['metrics']['cell']
+st.caption(f"Test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {c['balanced_accuracy_lo']:.3f} to {c['balanced_accuracy_hi']:.3f}); "
+           f"calibration error {c['ece']:.3f}: a probability is the model's confidence, which can be off by about that much.")
+if near_chance(run): st.error("This model is near chance on its test cells: its answers mean little. Choose another run above.")
 source = st.radio('cells', ['upload', 'examples from the test split'], horizontal=True, key='source')
-images, names = [], []
+images, names, truth = [], [], {}
 if source == 'upload':
     files = st.file_uploader('single-cell images (several = one patient)', type=UPLOAD_TYPES, accept_multiple_files=True, key='upload') or []
     n, why = check_uploads([(f.name, f.size) for f in files])
@@ -24,23 +28,57 @@ if source == 'upload':
         try: images.append(read_upload(f.name, f.getvalue(), img_size=pred.img_size)); names.append(f.name)
         except ValueError as e: st.error(str(e))
 else:
-    test = test_predictions(run); truth = dict(zip(test.path, test.label)); short = cell_names(test.path.tolist())
-    picks = st.multiselect('test cells (several of one patient = a patient-level prediction)', test.path.tolist(), max_selections=16,
-                           format_func=lambda p: f"{short[p]} (true {truth[p]})", key='examples')
+    test = test_predictions(run); short = cell_names(test.path.tolist())
+    label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
+    picks = st.multiselect('test cells (several of one patient = a patient-level call)', test.path.tolist(), max_selections=16,
+                           format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
     for p in picks:
-        try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p])
+        try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p]); truth[short[p]] = label[p]
         except ValueError as e: st.error(str(e))
-method = st.selectbox('Grad-CAM method', cam_methods(), key='method')
+method = st.selectbox('heatmap method', cam_methods(), key='method')
 if images:
-    probs, cams = session_memo(st.session_state, ('predict', run['path'], method, image_key(images)),
-                               lambda: predict_and_explain(pred, images, method))
-    for name, im, p, cam in zip(names, images, top_k(probs, pred.classes), cams):
-        c1, c2, c3 = st.columns([1, 1, 2])
-        shown = display_copy(im)
-        c1.image(shown, caption=name, width=200)
-        c2.image(overlay(shown, cam), caption=f'{method} for {p[0][0]}', width=240)
-        c3.markdown('\n'.join(f"- **{c}**: {v:.1%}" for c, v in p))
+    with st.spinner('predicting and explaining the cells...'):
+        r = session_memo(st.session_state, ('predict', run['path'], method, image_key(images)), lambda: analyse_cells(pred, images, method))
+    if len({x['config'].get('data') for x in runs}) > 1:
+        pick, why = session_memo(st.session_state, ('suggest', image_key(images)), lambda: suggest_run(images, runs, predictor))
+        if pick is not None and pick['path'] != run['path'] and why.flagged.iloc[0] < (r['unlike'].mean() if r['ood_score'] is not None else 1):
+            st.info(f"These cells resemble the training cells of run **{pick['id']}** ({why.data.iloc[0]}) more than this run's: "
+                    f"{why.flagged.iloc[0]:.0%} of them would be flagged there. Choose it above.")
+    ok, verdict = run_verdict(run)
+    n_unlike = int(r['unlike'].sum())
+    if r['ood_score'] is None: st.caption("This run has no out-of-distribution gate (it was trained before aml_nb had one): cells are not checked.")
+    elif n_unlike: st.warning(f"{n_unlike} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
+                              "not to be trusted, and they are left out of the patient-level call unless you include them.")
+    call, order = None, range(len(images))
     if len(images) > 1:
-        s = patient_summary(probs, pred.classes, names)
-        st.subheader(f"patient-level: {s['predicted']} ({s['probability']:.1%}, mean over {len(images)} cells)")
-        st.dataframe(s['drivers'].head(5), hide_index=True)
+        include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_unlike else False
+        mil_dir = mil_of(run['path'])
+        mil = mil_predictor(str(mil_dir)) if mil_dir else None
+        call = session_memo(st.session_state, ('call', run['path'], image_key(images), include),
+                            lambda: patient_call(r, images, mil, include))
+        if call['predicted'] is None: st.subheader("patient-level: no call (every cell is unlike the training cells)")
+        else:
+            lo, hi = call['interval']
+            st.subheader(f"patient-level: {call['predicted']} ({call['probability']:.0%}; 95% interval over the cells {lo:.0%} to {hi:.0%})")
+            how = ('Attention MIL weighs each cell by how much it carries the diagnosis; cells below are ordered by that weight.' if mil else
+                   'The mean of the cells\' probabilities (this run has no MIL model); cells below are ordered by their probability of the call.')
+            differs = (f" The plain mean of the cells would say **{call['average_predicted']}** ({call['average_probability']:.0%})."
+                       if call['average_predicted'] != call['predicted'] else f" The plain mean of the cells agrees ({call['average_probability']:.0%}).")
+            st.markdown(f"Made by {call['method']} over {len(call['used'])} cell(s). {how}{differs}")
+            order = list(call['order']) + [i for i in range(len(images)) if i not in set(call['used'])]
+    st.caption(f"Heatmaps: {verdict}")
+    weights = dict(zip(call['order'], call['weights'])) if call and call.get('weights') is not None else {}
+    for i in order:
+        p = top_k(r['probs'][i:i + 1], pred.classes)[0]
+        c1, c2, c3 = st.columns([1, 1, 2])
+        shown = display_copy(images[i])
+        c1.image(shown, caption=names[i] + (f" (true {truth[names[i]]})" if names[i] in truth else ''), width=200)
+        c2.image(overlay(shown, r['cams'][i]), caption=cam_caption(method, p[0][0], r['cams'][i]), width=240)
+        lines = [f"- **{k}**: {v:.1%}" for k, v in p]
+        if r['unlike'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
+        if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
+        c3.markdown('\n'.join(lines))
+    st.divider()
+    label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
+    st.download_button('download the patient report (HTML)', patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
+                       file_name='aml_nb_patient_report.html', mime='text/html', key='report')

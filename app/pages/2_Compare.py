@@ -1,8 +1,8 @@
-"Compare: models and ablations as charts with intervals."
+"Compare: models, ablations, patient-level MIL and tuning studies, as charts with intervals."
 import pandas as pd
 import streamlit as st
-from common import header, store, pick_run, no_runs
-from aml_nb.dashboard import runs_dir
+from common import header, store, pick_run, no_runs, synthetic_note
+from aml_nb.dashboard import runs_dir, mil_table, run_label
 from aml_nb.experiments import run_row
 from aml_nb.report import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed,
                            fig_ablation, readable)
@@ -11,16 +11,18 @@ from aml_nb.store import find_artefacts, read_json
 header('Compare')
 runs, _ = store()
 if not runs: no_runs()
-rows = pd.DataFrame([run_row(r) for r in runs])
-st.subheader('all runs')
-st.plotly_chart(fig_metrics(rows, by='run'), key='metrics_all')
+synthetic_note(runs)
+rows = pd.DataFrame([run_row(r) for r in runs]).assign(run=[run_label(r) for r in runs])
+metric = st.selectbox('metric', ['balanced_accuracy', 'accuracy', 'f1_macro'], format_func=lambda m: m.replace('_', ' '), key='metric')
+st.subheader('all runs, best first')
+st.plotly_chart(fig_metrics(rows, by='run', metric=metric), key='metrics_all')
 c1, c2 = st.columns(2)
 c1.plotly_chart(fig_training_time(rows), key='train_time')
 c2.plotly_chart(fig_inference_speed(rows), key='speed')
 for kind in ('comparison', 'ablation'):
     for folder in find_artefacts(runs_dir(), kind):
         d = read_json(folder/f'{kind}.json')
-        st.subheader(f"{kind}: {folder.name}")
+        st.subheader(f"{'model comparison' if kind == 'comparison' else 'ablation'}: {folder.relative_to(runs_dir()) if folder.is_relative_to(runs_dir()) else folder.name}")
         tab = pd.DataFrame(d['table'])
         if kind == 'ablation':
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')
@@ -28,10 +30,26 @@ for kind in ('comparison', 'ablation'):
             st.markdown('**bias mitigation, before and after**')
             st.dataframe(readable(pd.DataFrame(d['mitigation'])), hide_index=True)
         else:
-            st.dataframe(readable(tab), hide_index=True)
+            st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
+mil = mil_table(runs)
+if len(mil):
+    st.subheader('patient level: attention MIL against the mean and the vote of the cells (same test patients)')
+    st.dataframe(readable(mil), hide_index=True, key='mil_table')
+studies = find_artefacts(runs_dir(), 'study')
+if studies:
+    from aml_nb.tune import load_study, study_figures, study_vs_preset
+    st.subheader('tuning studies')
+    folder = st.selectbox('study', studies, format_func=lambda f: f.name, key='study')
+    info = read_json(folder/'study.json')
+    st.caption(f"{info['trials']} trials ({info['complete']} finished, {info['pruned']} stopped early); objective: validation balanced accuracy"
+               + (f"; best {info['best']['value']:.3f} (trial {info['best']['trial']})" if info['best'] else ''))
+    study = load_study(folder)
+    for i, fig in enumerate(study_figures(study)): st.plotly_chart(fig, key=f'study_{i}')
+    if info['best']: st.dataframe(study_vs_preset(study, info['preset']).astype(str), hide_index=True, key='study_vs_preset')
 st.subheader('one model in detail')
 run = pick_run(runs, 'model')
-level = st.radio('level', [k for k in ('cell', 'patient_mean', 'patient_vote') if k in run['metrics']], horizontal=True, key='level')
+level = st.radio('level', [k for k in ('cell', 'patient_mean', 'patient_vote') if k in run['metrics']], horizontal=True, key='level',
+                 format_func=lambda k: dict(cell='cells', patient_mean='patients (mean of cells)', patient_vote='patients (vote of cells)')[k])
 c1, c2 = st.columns(2)
 c1.plotly_chart(fig_confusion(run, level), key='confusion')
 c2.plotly_chart(fig_roc(run), key='roc')

@@ -1,9 +1,9 @@
 "Grad-CAM explorer: browse test cells, compare models and methods, localisation scores."
 from pathlib import Path
 import streamlit as st
-from common import header, store, no_runs, predictor
-from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods,
-                              localisation_table)
+from common import header, store, no_runs, predictor, synthetic_note
+from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods, cam_caption,
+                              localisation_table, comparison_runs, default_run, run_verdict, run_label)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
 from aml_nb.report import readable
@@ -11,7 +11,9 @@ from aml_nb.report import readable
 header('Grad-CAM explorer')
 runs, _ = store()
 if not runs: no_runs()
-base = runs[0]
+base = default_run(runs)
+same_data = [r for r in comparison_runs(runs) if r['config'].get('data') == base['config'].get('data') and r['config']['classes'] == base['config']['classes']]
+synthetic_note([base])
 cells = test_predictions(base)
 c1, c2, c3, c4 = st.columns(4)
 true = c1.selectbox('true class', ['all'] + sorted(cells.label.unique()), key='true')
@@ -31,23 +33,30 @@ path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: short[p], k
 m1, m2 = st.columns(2)
 method = m1.selectbox('method', cam_methods(), key='method')
 target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
-chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in runs[:3]],
-                        format_func=lambda p: Path(p).name, key='models')
+chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in same_data[:3]],
+                        format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key='models')
 row = cells.set_index('path').loc[path]
 mask = cell_mask(path, load_rgb(path))
 cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
-    pred = predictor(rp)
+    pred = predictor(rp); run = next(r for r in runs if r['path'] == rp)
     if target != 'predicted' and target not in pred.classes:
         col.warning(f"{Path(rp).name} has no class {target!r}"); continue
     cell = load_rgb(path, decode_size=pred.img_size)   # decoded for this model as in training and scoring
     tgt = None if target == 'predicted' else target
     probs, cams = session_memo(st.session_state, ('gradcam', rp, method, tgt, image_key([cell])),
                                lambda: predict_and_explain(pred, [cell], method, tgt))
+    said = pred.classes[probs[0].argmax()]
     score = localisation_score(cams[0], mask)
-    col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: {pred.classes[probs[0].argmax()]} ({probs[0].max():.0%}); true {row.label}")
-    col.caption(f"energy in cell {score['energy_cell']:.2f}, in nucleus {score['energy_nucleus']:.2f}, peak on cell: {bool(score['pointing_game'])}")
-loc = localisation_table(runs)
+    col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: predicted {said} ({probs[0].max():.0%}); true {row.label}")
+    col.caption(cam_caption(method, tgt or said, cams[0]))
+    if score['energy_cell'] == score['energy_cell']:
+        col.caption(f"share of the heatmap on the cell {score['energy_cell']:.0%}, on the nucleus {score['energy_nucleus']:.0%}; peak on the cell: "
+                    f"{'yes' if score['pointing_game'] else 'no'}")
+    col.caption(run_verdict(run)[1])
+loc = localisation_table([r for r in runs if r['path'] in chosen] or same_data)
 if len(loc):
     st.subheader('localisation on the test split: trained vs randomised weights')
+    st.caption("If a model's heatmaps put no more weight on the cell than those of the same network with random weights, they show the "
+               "network's structure rather than what it learnt (Adebayo et al., 2018).")
     st.dataframe(readable(loc), hide_index=True)

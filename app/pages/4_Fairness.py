@@ -1,13 +1,14 @@
-"Fairness: per-subtype and per-group reports, gaps, floor, before/after mitigation."
+"Fairness: per-class and per-group reports, gaps, floor, before/after mitigation."
 import pandas as pd
 import streamlit as st
-from common import header, store, pick_run, no_runs
+from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.report import fig_subtype_recall, fig_group, fairness_markdown, readable
 
 header('Fairness')
 runs, _ = store()
 if not runs: no_runs()
 run = pick_run(runs, 'model')
+synthetic_note([run])
 f = run['fairness']; s = f['subtype']
 c1, c2, c3 = st.columns(3)
 c1.metric('lowest sensitivity of any class', f"{s['min_recall']:.2f}", help=s['min_recall_subtype'])
@@ -18,8 +19,8 @@ st.markdown('**mitigation, before and after** (retraining-based mitigation is co
 st.dataframe(readable(pd.DataFrame(f['mitigation'])), hide_index=True)
 if f.get('groups'):
     attrs = list(f['groups']['attributes'])
-    a = st.selectbox('sensitive attribute', attrs, key='attribute')
+    a = st.selectbox('patient group', attrs, key='attribute')
     st.plotly_chart(fig_group(f, a), key='group')
-    st.markdown('**largest gaps between groups**')
+    st.markdown('**largest gaps between groups** (read each with the number of cells behind it, in the chart above)')
     st.dataframe(readable(pd.DataFrame(f['groups']['largest_gaps'])), hide_index=True)
 st.download_button('download the report (Markdown)', fairness_markdown(run), file_name=f"fairness_{run['id']}.md", key='download')

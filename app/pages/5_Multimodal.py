@@ -2,9 +2,10 @@
 from pathlib import Path
 import pandas as pd
 import streamlit as st
-from common import header, fusion_predictor
+from common import header, fusion_predictor, store
 from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients, read_upload, check_uploads, display_copy,
-                              UPLOAD_TYPES)
+                              UPLOAD_TYPES, analyse_cells, patient_call, patient_report_html, session_memo, image_key, is_synthetic, run_verdict)
+from aml_nb.store import load_run
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
 from aml_nb.multimodal import find_fusions
@@ -20,6 +21,8 @@ root = runs_dir().resolve()
 fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
                     format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
 meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
+run = load_run(fdir.parent) if (fdir.parent/'config.json').exists() else None
+if run and is_synthetic(run): st.info("This fusion's image model was trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
 level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
 st.plotly_chart(fig_fusion(rows, level), key='fusion_chart')
@@ -52,6 +55,14 @@ else:
             v = box.selectbox(c, ['unknown', *(('0', '1') if f.kind == 'binary' else f.values)], key=f'g_{c}', help=f.doc)
             profile[c] = '' if v == 'unknown' else v
         else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
+unlike = []
+if images and fp.predictor.gate is not None:
+    cells = session_memo(st.session_state, ('mm_cells', str(fdir), image_key(images)), lambda: analyse_cells(fp.predictor, images))
+    unlike = [i for i, u in enumerate(cells['unlike']) if u]
+    if unlike:
+        st.warning(f"{len(unlike)} of {len(images)} cell(s) are **unlike the cells the image model was trained on**; they are left out "
+                   "of the image and fused answers unless you include them.")
+        if not st.checkbox('include them', value=False, key='include'): images = [im for i, im in enumerate(images) if i not in unlike]
 if images or any(str(v).strip() for v in profile.values()):
     try: r = fp.predict(images, profile)
     except ValueError as e: st.error(str(e)); st.stop()
@@ -62,4 +73,9 @@ if images or any(str(v).strip() for v in profile.values()):
     if r['weights']: c3.metric('weight on genomics', f"{r['weights']['genomics']:.2f}")
     if truth: st.caption(f"true subtype of this test patient: {truth}")
     st.plotly_chart(fig_sources(r), key='sources')
+    if images and run is not None:
+        res = analyse_cells(fp.predictor, images)
+        label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
+        st.download_button('download the patient report of the cells (HTML)', patient_report_html(run, images, res, patient_call(res, images), label, run_verdict(run)[1]),
+                           file_name='aml_nb_patient_report.html', mime='text/html', key='report')
 else: st.info('Upload cells or enter at least one genomic value.')
