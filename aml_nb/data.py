@@ -14,13 +14,14 @@ from torchvision.transforms import v2 as T
 # %% auto #0
 __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'OTHER_IMAGE_EXTS',
            'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX',
-           'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'cell_table', 'report_row',
-           'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb', 'image_problem', 'read_class_folders',
-           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_cell_types',
-           'join_demographics', 'detect_layout', 'duplicate_report', 'read_cells', 'split_table', 'split_hash',
-           'pack_real_cells', 'write_real_cells', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms',
-           'decode_size', 'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'jitter',
-           'BatchAugment', 'cpu_count', 'set_threads', 'summarize', 'format_summary']
+           'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'JPEG_DECODERS',
+           'cell_table', 'report_row', 'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb',
+           'image_problem', 'read_class_folders', 'read_lmu_annotations', 'read_lmu', 'read_patient_table',
+           'read_patient_folders', 'join_cell_types', 'join_demographics', 'detect_layout', 'duplicate_report',
+           'read_cells', 'split_table', 'split_hash', 'pack_real_cells', 'write_real_cells', 'aug_strength',
+           'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'load_cell', 'normalise', 'CellDataset',
+           'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment', 'jpeg_decoder', 'read_jpeg',
+           'decode_jpegs', 'cpu_count', 'set_threads', 'summarize', 'format_summary']
 
 # %% ../nbs/00_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -529,11 +530,27 @@ class _Decoded(Dataset):
 
 def decode_cells(paths:list[str], size:int, # the images, and the side they are resized to (an `img_size` or a `decode_size`)
                  workers:int=0, # decoding processes
-                 progress:bool=False, desc:str='decoding')->torch.Tensor: # (N, 3, size, size) uint8
+                 progress:bool=False, desc:str='decoding',
+                 decoder:str='pil', # 'pil', or 'torchvision' (JPEGs on `device`: nvJPEG on a GPU)
+                 device='cpu', # where the cells end up (and JPEGs are decoded, with 'torchvision')
+                )->torch.Tensor: # (N, 3, size, size) uint8 on `device`
     "Decode and resize every image once into one uint8 tensor; an unreadable file is an error naming it."
-    out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8); i = 0
-    dl = DataLoader(_Decoded(list(paths), size), batch_size=64, num_workers=workers)
-    for b in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False): out[i:i + len(b)] = b; i += len(b)
+    out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8, device=device); paths = list(paths)
+    todo = list(range(len(paths)))
+    if decoder != 'pil' and jpeg_decoder(decoder, device) == 'torchvision':   # (defined below, with the GPU path)
+        jpg = [i for i in todo if Path(paths[i]).suffix.lower() in ('.jpg', '.jpeg')]
+        for s in tqdm(range(0, len(jpg), 256), desc=desc, unit='batch', disable=not progress, leave=False):
+            idx = jpg[s:s + 256]; datas = [read_jpeg(paths[i]) for i in idx]
+            ok = [k for k, b in enumerate(datas) if b is not None]
+            for k, im in zip(ok, decode_jpegs([datas[k] for k in ok], size, device)):
+                if im is not None: out[idx[k]] = im
+                else: datas[k] = None
+            done = {idx[k] for k, b in enumerate(datas) if b is not None}
+            todo = [i for i in todo if i not in done]
+    dl = DataLoader(_Decoded([paths[i] for i in todo], size), batch_size=64, num_workers=workers)   # the rest with Pillow
+    k = 0
+    for b in tqdm(dl, desc=desc, unit='batch', disable=not progress or not todo, leave=False):
+        out[torch.tensor(todo[k:k + len(b)], device=device)] = b.to(device); k += len(b)
     return out
 
 def random_theta(n:int, g:torch.Generator, # how many, and the generator to draw from
@@ -591,6 +608,38 @@ class BatchAugment:
         f = torch.stack([1 + (2 * torch.rand(n, generator=g) - 1) * b, 1 + (2 * torch.rand(n, generator=g) - 1) * c,
                          1 + (2 * torch.rand(n, generator=g) - 1) * s, (2 * torch.rand(n, generator=g) - 1) * h], 1)
         return normalise(jitter(y, f), self.mean, self.std)
+
+# %% ../nbs/00_data.ipynb #2d6f8a31
+from torchvision.io import decode_jpeg, ImageReadMode
+JPEG_DECODERS = ('auto', 'pil', 'torchvision') # how JPEG cells are decoded: auto = torchvision on a GPU, Pillow elsewhere
+
+def jpeg_decoder(decoder:str, device)->str:
+    "The decoder to use: 'pil' or 'torchvision' ('auto': torchvision on a GPU)."
+    if decoder not in JPEG_DECODERS: raise ValueError(f"decoder must be one of {JPEG_DECODERS}, not {decoder!r}")
+    return ('torchvision' if torch.device(device).type == 'cuda' else 'pil') if decoder == 'auto' else decoder
+
+def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
+    "The bytes of a JPEG file of acceptable size (header checked by Pillow's JPEG reader only), else None (for the Pillow path)."
+    try:
+        data = Path(path).read_bytes()
+        with Image.open(io.BytesIO(data), formats=('JPEG',)) as im: w, h = im.size
+    except (OSError, Image.UnidentifiedImageError, ValueError): return None
+    return data if 0 < w * h <= max_pixels else None
+
+def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resize to
+                 device='cpu', # where to decode (nvJPEG on a GPU)
+                )->list[torch.Tensor|None]: # (3, size, size) uint8 on `device`, or None where decoding failed
+    "Decode a batch of JPEGs on `device` (EXIF orientation applied) and resize each to `size` x `size` there."
+    if not datas: return []
+    raw = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for d in datas]
+    try: ims = decode_jpeg(raw, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True)
+    except RuntimeError:   # one bad file fails the batch: decode one by one to find it
+        ims = []
+        for r in raw:
+            try: ims.append(decode_jpeg(r, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True))
+            except RuntimeError: ims.append(None)
+    rs = lambda im: F.interpolate(im[None].float(), (size, size), mode='bilinear', antialias=True, align_corners=False)[0].round().clamp(0, 255).byte()
+    return [None if im is None else rs(im) for im in ims]
 
 # %% ../nbs/00_data.ipynb #6d2b9e10
 def _cgroup_cpus()->float|None:

@@ -9,7 +9,7 @@ import torch.distributed as dist
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count
+from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
 from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank, middle_layer, pool
 from .evaluate import prob_columns, cell_predictions, read_predictions
@@ -21,11 +21,19 @@ __all__ = ['ScoringDataset', 'list_images', 'default_workers', 'weights_id', 'Pr
 # %% ../nbs/09_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
     "uint8 cells of `paths` at `img_size` x `img_size` (`load_cell`), with their index; an undecodable file yields zeros and its error."
-    def __init__(self, paths:list[str], img_size:int): self.paths, self.img_size = paths, img_size
+    def __init__(self, paths:list[str], img_size:int,
+                 raw_jpegs:bool=False, # hand JPEGs over as bytes, for `decode_jpegs` where the model runs
+                ): self.paths, self.img_size, self.raw_jpegs = paths, img_size, raw_jpegs
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
-        try: return load_cell(self.paths[i], self.img_size), i, ''
-        except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e)
+        "(cell or JPEG bytes, index, error, whether it is bytes)."
+        if self.raw_jpegs and Path(self.paths[i]).suffix.lower() in ('.jpg', '.jpeg'):
+            b = read_jpeg(self.paths[i])
+            if b is not None: return torch.frombuffer(bytearray(b), dtype=torch.uint8), i, '', True
+        try: return load_cell(self.paths[i], self.img_size), i, '', False
+        except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e), False
+
+def _as_lists(batch): return [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch], [b[3] for b in batch]
 
 def list_images(src:Path|str|list)->list[str]:
     "Image paths of a folder (recursively, sorted), a single file, or a list of paths."
@@ -55,6 +63,7 @@ class Predictor:
                  compile:bool=False, amp:bool=True,
                  model_id:str|None=None, # fingerprint of the weights (default: computed from the model)
                  gate:OODGate|None=None, # out-of-distribution gate of the run, if it has one
+                 decoder:str='auto', # JPEGs: 'pil' on the workers, 'torchvision' where the model runs (nvJPEG), 'auto': torchvision on a GPU
                 ):
         self.dev = resolve_device(device); self.gpu = self.dev.type == 'cuda'
         self.classes, self.img_size, self.batch_size, self.amp = list(classes), img_size, batch_size, amp
@@ -64,7 +73,7 @@ class Predictor:
         self.net = torch.compile(self.model) if compile else self.model
         self.mean, self.std = model_norm(model)
         self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std)   # for PIL images (uploads)
-        self.gate = gate
+        self.gate, self.decoder = gate, jpeg_decoder(decoder, self.dev)
 
     @classmethod
     def from_run(cls, run:Path|str, **kwargs)->Predictor:
@@ -119,6 +128,23 @@ class Predictor:
                for i in range(0, len(images), self.batch_size)]
         return torch.cat(out).numpy()
 
+# %% ../nbs/09_infer.ipynb #6a1e9d44
+@patch
+def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str='cells'):
+    "Batches (uint8 cells on the device, their indices, their errors) of `paths`, decoded by the Predictor's decoder."
+    tv = self.decoder == 'torchvision'
+    dl = DataLoader(ScoringDataset(list(paths), self.img_size, raw_jpegs=tv), self.batch_size, num_workers=self.workers,
+                    pin_memory=self.gpu and not tv, collate_fn=_as_lists)
+    for items, idx, err, raw in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
+        cells = list(items)
+        if any(raw):
+            ks = [k for k, r in enumerate(raw) if r]
+            for k, im in zip(ks, decode_jpegs([items[k] for k in ks], self.img_size, self.dev)):
+                if im is not None: cells[k] = im; continue
+                try: cells[k] = load_cell(paths[idx[k]], self.img_size)   # the Pillow path names what is wrong
+                except ValueError as e: cells[k], err[k] = torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), str(e)
+        yield torch.stack([c.to(self.dev, non_blocking=True) for c in cells]), torch.tensor(idx), err
+
 # %% ../nbs/09_infer.ipynb #622abe7e
 def prediction_columns(classes:list[str], gate:bool=False)->list[str]:
     "The header of a predictions file: path, predicted, confidence, p_<class>..., [ood_score, unlike_training], error, model."
@@ -172,10 +198,9 @@ def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, o
         atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding='utf-8'))
     done = _done_paths(out)
     todo = [p for p in paths if p not in done]
-    dl = DataLoader(ScoringDataset(todo, self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
     t0, n = time.perf_counter(), 0
     with open(out, 'a', newline='', encoding='utf-8') as f, tqdm(total=len(todo), desc=desc, unit='img', disable=not progress) as bar:
-        for x, idx, err in dl:
+        for x, idx, err in self.cell_batches(todo):
             p, s = self.score_tensor(x)
             try: f.write(_rows(self, todo, idx, err, p, s)); f.flush(); os.fsync(f.fileno())
             except OSError as e: raise OSError(e.errno, f"{e.strerror}; the rows written so far are kept and a re-run resumes", str(out)) from None
@@ -215,8 +240,7 @@ def predict_paths(self:Predictor,
 def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='embedding cells')->tuple[np.ndarray, np.ndarray]:
     "Embeddings (n, D) and class probabilities (n, K) of the images `paths`, in order."
     emb, prob = [], []
-    dl = DataLoader(ScoringDataset(list(paths), self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
-    for x, _, err in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
+    for x, _, err in self.cell_batches(paths, progress, desc):
         bad = [e for e in err if e]
         if bad: raise ValueError(bad[0])
         e, p = self.features_tensor(x); emb.append(e.cpu()); prob.append(p.cpu())
@@ -227,8 +251,7 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
 def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='gate features')->dict:
     "The out-of-distribution gate's features ({'embedding', 'middle'}) of the images `paths`, in order."
     out = {}
-    dl = DataLoader(ScoringDataset(list(paths), self.img_size), self.batch_size, num_workers=self.workers, pin_memory=self.gpu)
-    for x, _, err in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
+    for x, _, err in self.cell_batches(paths, progress, desc):
         bad = [e for e in err if e]
         if bad: raise ValueError(bad[0])
         f, _ = self.gate_features(x)

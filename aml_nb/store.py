@@ -162,9 +162,10 @@ def _lock_path(path:Path)->Path:
 @contextlib.contextmanager
 def lock(path:Path|str, # a folder or a file about to be written
          quiet:bool=False, # do not mention a stale lock taken over
+         wait:float=0, # seconds to wait for a holder to finish before failing (short critical sections)
         ):
     "Hold the one writer's lock of `path`; a RuntimeError names the process that holds it."
-    path = Path(path)
+    path = Path(path); deadline = time.monotonic() + wait
     if not path.exists() and not path.suffix: path.mkdir(parents=True)   # a folder about to be written: the lock lives inside
     lp = _lock_path(path); lp.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -173,7 +174,9 @@ def lock(path:Path|str, # a folder or a file about to be written
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors='replace').strip() or 'another process'
-            os.close(fd); raise RuntimeError(f"{path}: in use by {holder}; wait for it to finish, or stop it") from None
+            os.close(fd)
+            if time.monotonic() < deadline: time.sleep(.05); continue
+            raise RuntimeError(f"{path}: in use by {holder}; wait for it to finish, or stop it") from None
         if os.path.exists(lp) and os.stat(lp).st_ino == os.fstat(fd).st_ino: break
         os.close(fd)   # the lock file was removed and replaced while we waited: lock the new one
     old = os.pread(fd, 200, 0).decode(errors='replace').strip()

@@ -16,12 +16,12 @@ from timm.utils import ModelEmaV3
 from safetensors.torch import save_file, load_file
 from sklearn.metrics import balanced_accuracy_score
 from tqdm.auto import tqdm
-from .data import CellDataset, cell_transforms, validate_table, aug_strength, BatchAugment, decode_cells, decode_size, split_hash
+from .data import CellDataset, cell_transforms, validate_table, aug_strength, BatchAugment, decode_cells, decode_size, split_hash, JPEG_DECODERS
 from .store import atomic_write, file_sha256, write_json, json_sha, record_split
 from .models import create_model, save_model, model_norm, resolve_device, world_rank, family, FAMILIES
 
 # %% auto #0
-__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'PRESETS', 'TrainConfig', 'load_preset',
+__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'PRESETS', 'RUNTIME', 'TrainConfig', 'load_preset',
            'preset_settings', 'preset_config', 'preset_table', 'class_weights', 'epoch_seed', 'EpochSampler',
            'WeightedSoftTargetCrossEntropy', 'make_criterion', 'lr_factor', 'flatten_state', 'unflatten_state',
            'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything', 'use_memory', 'run_config',
@@ -62,11 +62,12 @@ class TrainConfig:
     compile:bool=False # torch.compile the model
     workers:int=2 # DataLoader workers: decoding (and, when streaming, augmentation); capped by the CPUs available
     loader:str='auto' # 'memory': decode once, augment batches on the device; 'stream': decode and augment per cell in workers; 'auto': memory when it fits
+    decoder:str='auto' # JPEGs of the in-memory loader: 'pil' on workers, 'torchvision' on the device (nvJPEG), 'auto': torchvision on a GPU
     seed:int=0
     device:str='auto' # 'auto', 'cpu', 'cuda', 'cuda:1', ...
 
     def __post_init__(self):
-        for name, allowed in (('balance', BALANCE), ('optimizer', OPTIMIZERS), ('loader', LOADERS)):
+        for name, allowed in (('balance', BALANCE), ('optimizer', OPTIMIZERS), ('loader', LOADERS), ('decoder', JPEG_DECODERS)):
             if getattr(self, name) not in allowed: raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         aug_strength(self.aug)
         if self.epochs < 1 or self.batch_size < 2: raise ValueError("epochs must be >= 1 and batch_size >= 2")
@@ -238,8 +239,11 @@ def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)-
                 split=table.attrs.get('split'), split_hash=split_hash(table), **extra)
 
 def run_fingerprint(conf:dict)->str:
-    "What decides a run's weights, as a fingerprint: recipe, classes, data root and split (not its labels such as `variant`)."
-    return json_sha({k: conf.get(k) for k in ('train', 'classes', 'data', 'split_hash')})
+    "What decides a run's weights, as a fingerprint: recipe, classes, data root and split (not labels such as `variant`, nor where it ran)."
+    train = {k: v for k, v in (conf.get('train') or {}).items() if k not in RUNTIME}
+    return json_sha(dict(train=train, **{k: conf.get(k) for k in ('classes', 'data', 'split_hash')}))
+
+RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
 
 # %% ../nbs/05_train.ipynb #67d02dc6
 class Trainer:
@@ -283,7 +287,7 @@ class Trainer:
         self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=self.mean, std=self.std), cfg.img_size) if len(va) else None
         self.memory = use_memory(cfg.loader, 3 * (len(tr) * self.augment.decode_size ** 2 + len(va) * cfg.img_size ** 2), self.dev)
         if self.memory:   # decoded once; kept on the GPU when there is one (a few hundred MB for thousands of cells)
-            dec = lambda ds, size, what: decode_cells(ds.paths, size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells').to(self.dev)
+            dec = lambda ds, size, what: decode_cells(ds.paths, size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells', cfg.decoder, self.dev)
             self.train_x, self.train_y = dec(self.train_ds, self.augment.decode_size, 'train'), torch.tensor(self.train_ds.targets, device=self.dev)
             if self.val_ds: self.val_x, self.val_y = dec(self.val_ds, cfg.img_size, 'validation'), torch.tensor(self.val_ds.targets)
         self.per_rank = max(2, min(cfg.batch_size, len(tr)) // self.world // 2 * 2)   # even: Mixup pairs cells

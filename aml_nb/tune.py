@@ -132,9 +132,9 @@ def study_identity(table:pd.DataFrame, base:TrainConfig, space:list[Param])->dic
 def open_study(out:Path, identity:dict, storage:str|None=None, seed:int=0, pruner=None)->optuna.Study:
     "Create or load the study in `out`; refuse one made for another question."
     Path(out).mkdir(parents=True, exist_ok=True)
-    st, url = storage_for(out, storage)
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=4)   # a few random trials, then TPE
-    with lock(Path(out)/'study.open'):   # local workers starting together create the storage once
+    with lock(Path(out)/'study.open', wait=120):   # local workers starting together create the storage's schema once
+        st, url = storage_for(out, storage)
         study = optuna.create_study(study_name=identity['arch'], storage=st, direction='maximize', load_if_exists=True, sampler=sampler,
                                     pruner=pruner or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2))
     fp = json_sha(identity); was = study.user_attrs.get('identity')
@@ -154,7 +154,7 @@ def study_record(study:optuna.Study, out:Path, preset:str|Path)->dict:
     info = dict(kind='study', arch=q['arch'], family=family(q['arch']).name, preset=str(preset), data=q['data'], split_hash=q['split_hash'],
                 storage=study.user_attrs['storage'], trials=len(study.trials), complete=len(done),
                 pruned=sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials), best=best, base=q['base'])
-    with lock(out/'study.json'):
+    with lock(out/'study.json', wait=120):
         df.to_csv(out/'trials.csv', index=False); write_json(out/'best.json', best or {}); write_json(out/'study.json', info)
         seal(out, 'study')
     return info
