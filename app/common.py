@@ -16,7 +16,9 @@ set_threads()   # the CPUs this server may use, not the host's count
 @st.cache_resource(show_spinner='loading model...')
 def predictor(run_path: str) -> Predictor:
     "One Predictor per run, loaded once per server process."
-    print(f"aml_nb: loaded model of run {Path(run_path).name}", file=sys.stderr, flush=True)   # no patient data here
+    p, root = Path(run_path).resolve(), runs_dir().resolve()
+    name = p.relative_to(root) if p.is_relative_to(root) else f"{p.parent.name}/{p.name}"   # run ids repeat across folders
+    print(f"aml_nb: loaded model of run {name}", file=sys.stderr, flush=True)   # no patient data here
     return Predictor.from_run(run_path, workers=0)
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
 from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods, cam_caption,
-                              localisation_table, comparison_runs, default_run, run_verdict, run_label)
+                              localisation_table, comparison_runs, data_sets, run_verdict, run_label, is_synthetic)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
 from aml_nb.report import readable
@@ -11,8 +11,11 @@ from aml_nb.report import readable
 header('Grad-CAM explorer')
 runs, _ = store()
 if not runs: no_runs()
-base = default_run(runs)
-same_data = [r for r in comparison_runs(runs) if r['config'].get('data') == base['config'].get('data') and r['config']['classes'] == base['config']['classes']]
+sets = {r['path']: r for r in data_sets(runs)}
+named = lambda p: ("the synthetic cohort in " if is_synthetic(sets[p]) else '') + f"{Path(sets[p]['config']['data']).name} ({len(sets[p]['config']['classes'])} classes)"
+base = sets[st.selectbox('test cells of', list(sets), format_func=named, key='data')] if len(sets) > 1 else next(iter(sets.values()))
+ranked = comparison_runs(runs) + [r for r in runs if r not in comparison_runs(runs)]   # comparisons' runs first
+same_data = [r for r in ranked if r['config'].get('data') == base['config'].get('data') and r['config']['classes'] == base['config']['classes']]
 synthetic_note([base])
 cells = test_predictions(base)
 c1, c2, c3, c4 = st.columns(4)
@@ -33,7 +36,9 @@ path = st.selectbox('cell', sel.path.tolist(), format_func=lambda p: short[p], k
 m1, m2 = st.columns(2)
 method = m1.selectbox('method', cam_methods(), key='method')
 target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
-chosen = st.multiselect('models', [r['path'] for r in runs], default=[r['path'] for r in same_data[:3]],
+if st.session_state.get('models_of') != base['path']:   # another data set: its own models, not the last set's
+    st.session_state['models'], st.session_state['models_of'] = [r['path'] for r in same_data[:3]], base['path']
+chosen = st.multiselect('models', [r['path'] for r in runs],
                         format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key='models')
 row = cells.set_index('path').loc[path]
 mask = cell_mask(path, load_rgb(path))

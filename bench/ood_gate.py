@@ -1,0 +1,61 @@
+"""The out-of-distribution gate in both directions, and on blank and corrupted images.
+
+    python bench/ood_gate.py RUNS OUT.json
+
+RUNS is a `make demo` run store: its real-cell model (RUNS/real/*) and its synthetic-cohort models
+(RUNS/compare/*). For each model, the share of cells flagged "unlike the training cells" among
+- its own test cells (the false-alarm rate; the gate's threshold aims at 5% on validation cells),
+- the other domain's test cells (real cells for a synthetic model and the reverse: the detection rate),
+- blank images (white, black, mid-grey, a flat stain-pink), and corrupted copies of its own test cells
+  (Gaussian noise sd 60 grey levels, a box blur of a fifth of the side, channels swapped, inverted).
+"""
+import json, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+from PIL import Image, ImageFilter
+from aml_nb.infer import Predictor
+from aml_nb.store import find_runs, run_cells
+
+def test_paths(run, n=300, seed=0):
+    "Up to n test cells of a run, drawn at random."
+    t = run_cells(run); p = t[t.split == 'test'].path.tolist()
+    return [p[i] for i in np.random.default_rng(seed).permutation(len(p))[:n]]
+
+def corrupted(paths, folder, seed=0):
+    "Corrupted copies of the cells, per kind of corruption."
+    rng = np.random.default_rng(seed); out = {}
+    kinds = dict(noise=lambda a: np.clip(a + rng.normal(0, 60, a.shape), 0, 255),
+                 blur=lambda a: np.asarray(Image.fromarray(a.astype(np.uint8)).filter(ImageFilter.BoxBlur(max(2, a.shape[0] // 5)))),
+                 channels_swapped=lambda a: a[..., ::-1], inverted=lambda a: 255 - a)
+    for k, f in kinds.items():
+        d = Path(folder)/k; d.mkdir(parents=True); out[k] = []
+        for i, p in enumerate(paths):
+            a = np.asarray(Image.open(p).convert('RGB'), dtype=np.float64)
+            q = d/f'{i}.png'; Image.fromarray(f(a).astype(np.uint8)).save(q); out[k].append(str(q))
+    return out
+
+def blanks(folder, px=96):
+    "One flat image per colour."
+    d = Path(folder)/'blank'; d.mkdir(parents=True); out = []
+    for name, c in dict(white=(255,) * 3, black=(0,) * 3, grey=(128,) * 3, pink=(230, 180, 200)).items():
+        q = d/f'{name}.png'; Image.new('RGB', (px, px), c).save(q); out.append(str(q))
+    return out
+
+def rate(pr, paths): return float(pr.gate.flag(pr.gate_paths(paths, progress=False)).mean())
+
+if __name__ == '__main__':
+    runs, out = Path(sys.argv[1]), Path(sys.argv[2])
+    real = find_runs(runs/'real'); synth = find_runs(runs/'compare')
+    own = {r: test_paths(r) for r in real + synth}
+    res, t0 = [], time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in real + synth:
+            pr = Predictor.from_run(r, workers=0)
+            other = test_paths(synth[0] if r in real else real[0])
+            bad = corrupted(own[r][:100], Path(tmp)/r.name/'corrupt')
+            row = dict(run=str(r.relative_to(runs)), domain='real' if r in real else 'synthetic', n_own=len(own[r]), n_other=len(other),
+                       false_alarm=rate(pr, own[r]), detection_other_domain=rate(pr, other),
+                       blank=rate(pr, blanks(Path(tmp)/r.name)), **{f'corrupt_{k}': rate(pr, v) for k, v in bad.items()})
+            print(json.dumps(row), flush=True); res.append(row)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(dict(runs=str(runs), seconds=round(time.time() - t0, 1), results=res), indent=1))

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Training throughput alone and beside a second identical training, measured in one run (issue: the thread budget).
+#   bash bench/thread_share.sh [DATA] [RESULTS]
+# DATA defaults to the built-in real cells (written to data/real when missing). Each training is resnet18 at 64 px,
+# the quick preset for 3 epochs; its median img/s over epochs comes from the run's train.json. The pair shares the
+# machine with nothing else configured: each process sizes its own threads (aml_nb.data.cpu_count / set_threads).
+set -euo pipefail
+DATA=${1:-data/real}; OUT=${2:-bench/results/thread_share_cpu}; TMP=$(mktemp -d)
+export HF_HUB_OFFLINE=1
+[ -d "$DATA" ] || aml-nb demo-data --real "$DATA" > /dev/null
+mkdir -p "$OUT"
+train() { aml-nb train --data "$DATA" --arch resnet18 --preset quick --epochs 3 --seed "$2" --out "$TMP/$1" > "$TMP/$1.log" 2>&1; }
+ips() { python -c "import json,sys; print(round(json.load(open(sys.argv[1]))['train_img_per_s'], 1))" "$TMP/$1/train.json"; }
+train solo 0
+train pair_a 1 & train pair_b 2 & wait
+python - "$(ips solo)" "$(ips pair_a)" "$(ips pair_b)" "$(nproc)" "$OUT/thread_share.json" <<'PY'
+import json, sys
+solo, a, b, cpus, out = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+r = dict(cpus=cpus, solo_img_per_s=solo, pair_img_per_s=[a, b], pair_share_of_solo=[round(a / solo, 3), round(b / solo, 3)], fair_share=0.5)
+print(json.dumps(r)); open(out, 'w').write(json.dumps(r, indent=1))
+PY
+rm -rf "$TMP"
