@@ -12,9 +12,11 @@ header('Grad-CAM explorer')
 runs, _ = store()
 if not runs: no_runs()
 sets = {r['path']: r for r in data_sets(runs)}
-named = lambda p: ("the synthetic cohort in " if is_synthetic(sets[p]) else '') + f"{Path(sets[p]['config']['data']).name} ({len(sets[p]['config']['classes'])} classes)"
+named = lambda p: (("the synthetic cohort in " if is_synthetic(sets[p]) else '') + (Path(sets[p]['config']['data']).name if sets[p]['config'].get('data') else 'data not recorded')
+                   + f" ({len(sets[p]['config']['classes'])} classes)")
 base = sets[st.selectbox('test cells of', list(sets), format_func=named, key='data')] if len(sets) > 1 else next(iter(sets.values()))
-ranked = comparison_runs(runs) + [r for r in runs if r not in comparison_runs(runs)]   # comparisons' runs first
+compared = comparison_runs(runs)
+ranked = compared + [r for r in runs if r not in compared]   # comparisons' runs first
 same_data = [r for r in ranked if r['config'].get('data') == base['config'].get('data') and r['config']['classes'] == base['config']['classes']]
 synthetic_note([base])
 cells = test_predictions(base)
