@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
-from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank, middle_layer, pool
+from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank, middle_layer, pool, pixel_stats
 from .evaluate import prob_columns, cell_predictions, read_predictions
 from .ood import OODGate
 
@@ -108,13 +108,15 @@ class Predictor:
 
     @torch.inference_mode()
     def gate_features(self, x:torch.Tensor)->tuple[dict, np.ndarray]:
-        "The features the out-of-distribution gate reads -- {'embedding', 'middle'} -- and the probabilities of a batch."
+        "The features the out-of-distribution gate reads -- {'embedding', 'middle', 'pixels'} -- and the probabilities of a batch."
+        x = self._to_device(x)
         with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
             mid = []; h = middle_layer(self.model).register_forward_hook(lambda m, i, o: mid.append(pool(o)))
-            try: e = embed(self.model, self._to_device(x))
+            try: e = embed(self.model, x)
             finally: h.remove()
             p = self.model.get_classifier()(e).float().softmax(-1)
-        return dict(embedding=e.float().cpu().numpy(), middle=mid[0].float().cpu().numpy()), p.cpu().numpy()
+        f = dict(embedding=e, middle=mid[0], pixels=pixel_stats(x))
+        return {k: v.float().cpu().numpy() for k, v in f.items()}, p.cpu().numpy()
 
     def score_tensor(self, x:torch.Tensor)->tuple[np.ndarray, np.ndarray|None]:
         "Probabilities (B, K) and, when the run has a gate, out-of-distribution scores (B,) of a batch."
@@ -249,7 +251,7 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
 # %% ../nbs/09_infer.ipynb #8f3a2c61
 @patch
 def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='gate features')->dict:
-    "The out-of-distribution gate's features ({'embedding', 'middle'}) of the images `paths`, in order."
+    "The out-of-distribution gate's features ({'embedding', 'middle', 'pixels'}) of the images `paths`, in order."
     out = {}
     for x, _, err in self.cell_batches(paths, progress, desc):
         bad = [e for e in err if e]

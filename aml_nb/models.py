@@ -14,8 +14,8 @@ from .store import atomic_write, file_sha256
 
 # %% auto #0
 __all__ = ['FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'vit_reshape', 'Family', 'family', 'read_state_dict', 'hub_reachable',
-           'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'embed', 'model_norm',
-           'model_lock', 'resolve_device', 'world_rank', 'save_model', 'model_info', 'load_model']
+           'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'pixel_stats', 'embed',
+           'model_norm', 'model_lock', 'resolve_device', 'world_rank', 'save_model', 'model_info', 'load_model']
 
 # %% ../nbs/03_models.ipynb #c7de5b05
 def vit_reshape(model:nn.Module)->Callable:
@@ -128,6 +128,14 @@ def middle_layer(model:nn.Module)->nn.Module:
 def pool(t:torch.Tensor)->torch.Tensor:
     "A layer's output as one vector per image: the mean over positions (B, C, H, W) or over tokens (B, N, C)."
     return t.mean((2, 3)) if t.ndim == 4 else t.mean(1)
+
+def pixel_stats(x:torch.Tensor, # a batch of images (B, 3, H, W), as the model gets them
+                grid:int=4, # the layout, as grid x grid mean colours
+               )->torch.Tensor:
+    "What a cell looks like before any learned feature: mean colours on a coarse grid, contrast and sharpness per channel."
+    x = x.float()   # a model trained on other cells may not tell a smear from a drawing; these statistics always can
+    sharp = (x[..., 1:, :] - x[..., :-1, :]).abs().mean((2, 3)) + (x[..., :, 1:] - x[..., :, :-1]).abs().mean((2, 3))
+    return torch.cat([torch.nn.functional.adaptive_avg_pool2d(x, grid).flatten(1), x.std((2, 3)), sharp], 1)
 
 def embed(model:nn.Module, x:torch.Tensor)->torch.Tensor:
     "The pooled feature vector before the classifier (used by fusion, MIL and the out-of-distribution gate)."

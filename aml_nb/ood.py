@@ -13,10 +13,10 @@ from .store import atomic_write, read_json, write_json
 __all__ = ['BLOCKS', 'OODGate']
 
 # %% ../nbs/08_ood.ipynb #551621e9
-BLOCKS = dict(embedding=True, middle=False) # feature depth -> one Gaussian per class (True) or one for all cells
+BLOCKS = dict(embedding=True, middle=False, pixels=False) # feature depth -> one Gaussian per class (True) or one for all cells
 
 class OODGate:
-    "Mahalanobis distances at two depths of a model, each scaled on validation cells; a threshold for a false-alarm rate."
+    "Mahalanobis distances on several views of a cell (network depths, pixels), each scaled on validation cells; a threshold for a false-alarm rate."
     def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None):
         self.means = {k: np.asarray(v, np.float64) for k, v in means.items()}
         self.precision = {k: np.asarray(v, np.float64) for k, v in precision.items()}
@@ -68,7 +68,7 @@ class OODGate:
         run = Path(run)
         t = {f'{k}.means': self.means[k] for k in self.means} | {f'{k}.precision': self.precision[k] for k in self.means}
         atomic_write(run/'ood.safetensors', lambda p: save_file(t, str(p)))
-        return write_json(run/'ood.json', dict(method='mahalanobis at two depths (Lee et al. 2018)', scale=self.scale, threshold=self.threshold,
+        return write_json(run/'ood.json', dict(method='mahalanobis on the embedding, a middle layer and pixel statistics (Lee et al. 2018)', scale=self.scale, threshold=self.threshold,
                                                false_alarm=self.false_alarm, **self.meta))
 
     @classmethod

@@ -1,6 +1,9 @@
 """The out-of-distribution gate in both directions, and on blank and corrupted images.
 
-    python bench/ood_gate.py RUNS OUT.json
+    python bench/ood_gate.py RUNS OUT.json [--refit]
+
+With --refit, each run's gate is fitted again in memory by today's `fit_gate` (on the run's own training and
+validation cells; nothing in the run is written): the gate of today's code on models trained earlier.
 
 RUNS is a `make demo` run store: its real-cell model (RUNS/real/*) and its synthetic-cohort models
 (RUNS/compare/*). For each model, the share of cells flagged "unlike the training cells" among
@@ -15,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from aml_nb.infer import Predictor
 from aml_nb.store import find_runs, run_cells
+from aml_nb.experiments import fit_gate
 
 def test_paths(run, n=300, seed=0):
     "Up to n test cells of a run, drawn at random."
@@ -44,18 +48,20 @@ def blanks(folder, px=96):
 def rate(pr, paths): return float(pr.gate.flag(pr.gate_paths(paths, progress=False)).mean())
 
 if __name__ == '__main__':
-    runs, out = Path(sys.argv[1]), Path(sys.argv[2])
+    runs, out, refit = Path(sys.argv[1]), Path(sys.argv[2]), '--refit' in sys.argv[3:]
     real = find_runs(runs/'real'); synth = find_runs(runs/'compare')
     own = {r: test_paths(r) for r in real + synth}
     res, t0 = [], time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for r in real + synth:
             pr = Predictor.from_run(r, workers=0)
+            if refit: pr.gate = fit_gate(pr, run_cells(r), progress=False)
             other = test_paths(synth[0] if r in real else real[0])
-            bad = corrupted(own[r][:100], Path(tmp)/r.name/'corrupt')
+            work = Path(tmp)/r.relative_to(runs)   # real/resnet18-s0 and compare/resnet18-s0 share a name
+            bad = corrupted(own[r][:100], work/'corrupt')
             row = dict(run=str(r.relative_to(runs)), domain='real' if r in real else 'synthetic', n_own=len(own[r]), n_other=len(other),
                        false_alarm=rate(pr, own[r]), detection_other_domain=rate(pr, other),
-                       blank=rate(pr, blanks(Path(tmp)/r.name)), **{f'corrupt_{k}': rate(pr, v) for k, v in bad.items()})
+                       blank=rate(pr, blanks(work)), **{f'corrupt_{k}': rate(pr, v) for k, v in bad.items()})
             print(json.dumps(row), flush=True); res.append(row)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(runs=str(runs), seconds=round(time.time() - t0, 1), results=res), indent=1))
+    out.write_text(json.dumps(dict(runs=str(runs), refit=refit, views=sorted(pr.gate.means), seconds=round(time.time() - t0, 1), results=res), indent=1))
