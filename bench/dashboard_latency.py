@@ -20,28 +20,28 @@ window.__runs = 0;
 new MutationObserver(ms => { for (const m of ms) if (m.target.getAttribute('data-test-script-state') === 'notRunning') window.__runs++; })
   .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 """
-DONE = "n => window.__runs > n && [...document.images].every(i => i.complete)"
+DONE = "n => window.__runs > n && [...document.images].every(i => i.complete || i.getBoundingClientRect().top > innerHeight)"  # lazy images below the fold never load
 
 
 def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
-def timed(page, act)->float:
-    "Seconds from `act()` until the next script run has finished and its images have loaded."
-    n = page.evaluate('window.__runs'); s = time.perf_counter(); act()
+def timed(page, act, nav:bool=False)->float:
+    "Seconds from `act()` until the next script run has finished and its images have loaded (`nav`: act opens a page)."
+    n = 0 if nav else page.evaluate('window.__runs'); s = time.perf_counter(); act()   # a new page counts from 0
     page.wait_for_function(DONE, arg=n, polling=20); return time.perf_counter() - s
 
 
 def choose(page, label:str, option:str):
     "Pick the option `option` in the selectbox labelled `label`."
-    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label)).get_by_role('button', name='Open').click()
+    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label, exact=True)).get_by_role('button', name='Open').click()
     page.get_by_role('option', name=option, exact=True).first.click()
 
 
 def options(page, label:str)->list[str]:
     "The option labels of the selectbox labelled `label`."
-    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label)).get_by_role('button', name='Open').click()
+    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label, exact=True)).get_by_role('button', name='Open').click()
     opts = page.get_by_role('option').all_inner_texts(); page.keyboard.press('Escape'); return opts
 
 
@@ -64,11 +64,11 @@ def main():
         t = {}
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=os.environ.get('AML_NB_CHROMIUM', '/usr/bin/chromium'), args=['--no-sandbox', '--headless'])
-            ctx = b.new_context(viewport={'width': 1400, 'height': 2000}); ctx.add_init_script(COUNTER); ctx.set_default_timeout(300_000)
+            ctx = b.new_context(viewport={'width': 1400, 'height': 2000}); ctx.add_init_script(COUNTER); ctx.set_default_timeout(60_000)
             pg = ctx.new_page()
             for rep in range(a.reps + 1):   # rep 0 warms the server up and is not counted
                 keep = (lambda k, v: t.setdefault(k, []).append(v)) if rep else (lambda k, v: None)
-                for name, path in pages.items(): keep(f'open {name}', timed(pg, lambda: pg.goto(f'{url}/{path}')))
+                for name, path in pages.items(): keep(f'open {name}', timed(pg, lambda: pg.goto(f'{url}/{path}'), nav=True))
                 pg.goto(f'{url}/Predict'); pg.wait_for_function(DONE, arg=0)
                 keep('Predict: 4 uploads', timed(pg, lambda: (pg.locator("input[type='file']").set_input_files(cells), pg.get_by_text('patient-level:').wait_for())))
                 pg.goto(f'{url}/Grad-CAM'); pg.wait_for_function(DONE, arg=0)
