@@ -7,9 +7,10 @@ from dataclasses import fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_VARIANTS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize', 'cmd_demo_data', 'cmd_train',
-           'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain', 'cmd_fuse', 'fusion_lines',
-           'cmd_report', 'cmd_store', 'cmd_mil', 'port_free', 'free_port', 'cmd_app', 'Steps', 'cmd_demo']
+__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
+           'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain',
+           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_mil', 'port_free', 'free_port', 'cmd_app',
+           'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -106,7 +107,8 @@ def parser()->argparse.ArgumentParser:
     p = _sub(sub, 'demo', 'the main job: real cells and the synthetic cohort, comparison, ablation, Grad-CAM, fusion, MIL, fairness, dashboard', 'cmd_demo')
     p.add_argument('--cohort', default='data/demo', help='folder for the synthetic cohort (created, or reused)')
     p.add_argument('--real', default='data/real', help='folder for the built-in real cells (created, or reused)')
-    p.add_argument('--real-arch', default='resnet18', help='the architecture of the cell-type model on the real cells')
+    p.add_argument('--real-arch', default='resnet10t', help='the architecture of the cell-type model on the real cells')
+    p.add_argument('--real-epochs', type=int, default=8, help="its training epochs (the preset's other settings apply)")
     p.add_argument('--runs', default='runs/demo', help='run store to create (or reuse)'); p.add_argument('--preset', default='quick', help='training preset')
     p.add_argument('--port', type=int, default=8501, help='dashboard port (the next free one if busy)'); p.add_argument('--no-app', action='store_true', help='do not start the dashboard')
     return P
@@ -309,10 +311,11 @@ class Steps:
         print(f"== done in {el // 60:.0f}:{el % 60:02.0f}", flush=True); return el
 
 # %% ../nbs/16_cli.ipynb #40895741
-DEMO_VARIANTS = ['no_mixup', 'no_swa', 'no_balance'] # the ablation of the demo (the full recipe is the comparison's run)
-DEMO_STEPS = {'data: the synthetic cohort and the built-in real cells': 60., 'real cells: a cell-type model': 480.,
-              'synthetic cohort: ConvNeXt vs ResNet vs ViT': 420., 'ablation of the recipe': 300.,
-              'genomic fusion, per compared model': 150., 'patient-level MIL, per compared model': 60.} # expected seconds, 2 CPU cores
+DEMO_VARIANTS = ['no_mixup', 'no_balance'] # the demo's ablation of ConvNeXt (its full recipe is the comparison's run); `aml-nb ablate` runs them all
+DEMO_FUSION_LEVELS = ('patient', 'mil') # genomics is one profile per patient: fused on patients (mean of cells, or attention MIL)
+DEMO_STEPS = {'data: the synthetic cohort and the built-in real cells': 45., 'real cells: a cell-type model': 340.,
+              'synthetic cohort: ConvNeXt vs ResNet vs ViT': 550., 'ablation of the recipe': 280.,
+              'genomic fusion, per compared model': 170., 'patient-level MIL, per compared model': 50.} # expected seconds, 2 CPU cores
 
 def cmd_demo(a):
     "The end-to-end demo on the built-in real cells and the synthetic cohort."
@@ -322,6 +325,7 @@ def cmd_demo(a):
     from aml_nb.data import split_table, summarize, format_summary, write_real_cells
     from aml_nb.store import find_runs
     from aml_nb.experiments import compare, ablate
+    from aml_nb.train import load_preset
     from aml_nb.multimodal import fuse_run
     from aml_nb.mil import mil_run
     steps, runs = Steps(DEMO_STEPS), Path(a.runs)
@@ -330,19 +334,19 @@ def cmd_demo(a):
     real = write_real_cells(a.real)
     print(format_summary(summarize(t))); print(f"real cells: {len(real)} cells, {real.label.nunique()} classes, in {a.real}")
     steps.start('real cells: a cell-type model')
-    tab = compare(real, runs/'real', a.preset, archs=[a.real_arch], explain=24)
+    tab = compare(real, runs/'real', a.preset, archs=[a.real_arch], explain=24, epochs=a.real_epochs)
     print(tab[['arch', 'balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
     steps.start('synthetic cohort: ConvNeXt vs ResNet vs ViT')
     tab = compare(t, runs/'compare', a.preset, explain=24)
     print(tab[['arch', 'balanced_accuracy', 'patient_balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
     steps.start('ablation of the recipe')
-    best = tab.sort_values('patient_balanced_accuracy', ascending=False).arch.iloc[0]
-    ab = ablate(t, runs/'ablation', best, a.preset, DEMO_VARIANTS, full=runs/'compare'/f'{best}-s0')
+    arch = load_preset(a.preset)['archs'][0]   # ConvNeXt: the paper's model
+    ab = ablate(t, runs/'ablation', arch, a.preset, DEMO_VARIANTS, full=runs/'compare'/f'{arch}-s0')
     print(ab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi']].to_string(index=False))
     steps.start('genomic fusion, per compared model')
     for run in find_runs(runs/'compare'):
         print(f"-- {run.name}", flush=True)
-        print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort, levels=('cell', 'patient', 'mil'))))
+        print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort, levels=DEMO_FUSION_LEVELS)))
     steps.start('patient-level MIL, per compared model')
     for run in find_runs(runs/'compare'):
         r = mil_run(run, data=a.cohort)

@@ -14,11 +14,12 @@ from .report import DISCLAIMER
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
-           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'data_sets', 'runs_table',
-           'read_upload', 'check_uploads', 'display_copy', 'cell_names', 'test_predictions', 'cell_mask', 'run_verdict',
-           'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
-           'predict_and_explain', 'analyse_cells', 'patient_call', 'suggest_run', 'patient_report_html', 'image_key',
-           'session_memo', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'data_key', 'data_sets',
+           'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names', 'test_predictions',
+           'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
+           'patient_summary', 'predict_and_explain', 'analyse_cells', 'patient_call', 'suggest_run',
+           'patient_report_html', 'image_key', 'session_memo', 'best_fused', 'fused_models', 'fusion_patients',
+           'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -60,13 +61,21 @@ def default_run(runs:list[dict])->dict:
     ranked = comparison_runs(runs)
     return next((r for r in ranked if not near_chance(r)), ranked[0])
 
+def data_key(run:dict)->tuple:
+    "What a run was trained on, as far as a page is concerned: its data folder and its classes."
+    return run['config'].get('data'), tuple(run['config']['classes'])
+
 def data_sets(runs:list[dict])->list[dict]:
     "One run per data set (data folder and classes) that a page can browse: the default run's first, then comparisons' best, then other runs' best."
     seen, out = set(), []
     for r in [default_run(runs)] + comparison_runs(runs) + sorted(runs, key=lambda r: -r['metrics']['cell']['balanced_accuracy']):
-        k = (r['config'].get('data'), tuple(r['config']['classes']))
-        if k not in seen: seen.add(k); out.append(r)
+        if data_key(r) not in seen: seen.add(data_key(r)); out.append(r)
     return out
+
+def same_data(runs:list[dict], base:dict)->list[dict]:
+    "The runs trained on `base`'s data set: the comparisons' runs first (best first), then the others (ablation variants...)."
+    compared = comparison_runs(runs)
+    return [r for r in compared + [r for r in runs if r not in compared] if data_key(r) == data_key(base)]
 
 def runs_table(runs:list[dict])->pd.DataFrame:
     "One line per usable run, best first: name, model, variant, data, test balanced accuracy and what a reader must know."

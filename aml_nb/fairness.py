@@ -71,9 +71,10 @@ def group_report(y_true, y_pred, groups:pd.DataFrame, # one column per sensitive
         mf = MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=pd.Series(g, name=attr))
         diff = mf.difference().drop('count')
         by = mf.by_group
+        per = pd.crosstab(pd.Series(g, name=attr), pd.Series(y_true, name='label'))   # cells of each class in each group
         for m in [m for m in metrics if m != 'count']:   # each rate with the interval its own denominator allows
             k = m.split('_', 1)[1] if '_' in m else None
-            n = by['count'] if k is None else pd.Series(g).groupby(g).apply(lambda s: int(((y_true[s.index] == k) if m.startswith('tpr') else (y_true[s.index] != k)).sum()))
+            n = by['count'] if k is None else per[k] if m.startswith('tpr') else per.sum(1) - per.get(k, 0)
             by = with_wilson(by, m, n)
         out[attr] = dict(by_group=by.reset_index().to_dict('records'), gaps=diff.to_dict())
         gaps += [dict(attribute=attr, metric=m, gap=float(v), worst_group=str(mf.by_group[m].idxmin() if m == 'accuracy' or m.startswith('tpr') else mf.by_group[m].idxmax()))

@@ -119,7 +119,7 @@ def fit_mil(net:MILNet, train:Bags, val:Bags|None=None, epochs:int=80, lr:float=
     "Train `net` on patient bags (class-weighted, sub-bags), keep the best validation epoch; the per-epoch history."
     torch.manual_seed(seed); dev = resolve_device(device); net.to(dev); g = torch.Generator().manual_seed(seed)
     crit = nn.CrossEntropyLoss(weight=class_weights(train.y.tolist(), net.n_classes).to(dev), label_smoothing=.1)
-    opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=weight_decay)
+    opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=weight_decay, foreach=True)
     steps = epochs * math.ceil(len(train) / batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, max(1, steps // 10), steps))   # warmup, then cosine
     best, state, hist = -1., None, []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
-from torch.utils.data import Dataset, DataLoader
+from torch.utils.data import Dataset, DataLoader, BatchSampler, RandomSampler, SequentialSampler
 from safetensors.torch import save_file, load_file, safe_open
 from tqdm.auto import tqdm
 from .data import CellDataset, cell_transforms, decode_size, to_rgb
@@ -86,7 +86,11 @@ class FusionData(Dataset):
         return x, self.gen[i], self.has_img[i], self.has_gen[i], self.y[i]
 
 def _loader(data, batch_size, shuffle=False, seed=0, workers=0):
-    return DataLoader(data, batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed) if shuffle else None, num_workers=workers)
+    "Batches of `data`; embeddings are fetched a batch per indexing (fetching cell by cell costs more than the small model's step)."
+    g = torch.Generator().manual_seed(seed) if shuffle else None
+    if isinstance(data.img, Dataset): return DataLoader(data, batch_size, shuffle=shuffle, generator=g, num_workers=workers)
+    order = RandomSampler(data, generator=g) if shuffle else SequentialSampler(data)   # the order DataLoader(shuffle=) would take
+    return DataLoader(data, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None, num_workers=workers)
 
 @torch.inference_mode()
 def predict_fusion(net:FusionNet, data:FusionData, device:str='auto', batch_size:int=256)->dict:
@@ -108,7 +112,7 @@ def fit_fusion(net:FusionNet, train:FusionData, val:FusionData|None=None, # mode
     crit = nn.CrossEntropyLoss(weight=class_weights(train.y.tolist(), K).to(dev), label_smoothing=.1)
     enc = list(net.encoder.parameters()) if net.encoder is not None else []
     rest = [p for n, p in net.named_parameters() if not n.startswith('encoder.')]
-    opt = torch.optim.AdamW([dict(params=rest, lr=lr)] + ([dict(params=enc, lr=encoder_lr)] if enc else []), weight_decay=weight_decay)
+    opt = torch.optim.AdamW([dict(params=rest, lr=lr)] + ([dict(params=enc, lr=encoder_lr)] if enc else []), weight_decay=weight_decay, foreach=True)
     dl = _loader(train, batch_size, True, seed, workers)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, [lr] + ([encoder_lr] if enc else []), total_steps=epochs * len(dl), pct_start=.1)
     best, state, hist = -1., None, []

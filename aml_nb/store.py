@@ -44,11 +44,18 @@ def read_json(path:Path|str):
     except json.JSONDecodeError as e: raise ValueError(f"{path}: damaged JSON ({e})") from None
     except UnicodeDecodeError: raise ValueError(f"{path}: not a text file") from None
 
+_SHAS = {}   # (path, size, mtime, inode) -> checksum, for files this process has hashed
+
 def file_sha256(path:Path|str)->str:
-    "SHA-256 of a file, to detect damaged or replaced files."
+    "SHA-256 of a file, to detect damaged or replaced files; reused while its size, inode and modification time stay the same."
+    st = os.stat(path); key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key in _SHAS: return _SHAS[key]
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    if len(_SHAS) > 50_000: _SHAS.clear()
+    # A file written within the last seconds may change again without its mtime moving (the clock is coarse): not cached, as git does
+    if time.time_ns() - st.st_mtime_ns > 2_000_000_000: _SHAS[key] = h.hexdigest()
     return h.hexdigest()
 
 def json_sha(obj)->str:

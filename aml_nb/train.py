@@ -298,8 +298,9 @@ class Trainer:
     def build_optimiser(self):
         "AdamW or SGD, warmup + cosine to the SWA learning rate, the SWA average and the EMA."
         cfg = self.cfg
-        self.opt = (torch.optim.AdamW(self.model.parameters(), cfg.lr, weight_decay=cfg.weight_decay) if cfg.optimizer == 'adamw' else
-                    torch.optim.SGD(self.model.parameters(), cfg.lr, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay))
+        # foreach: one update over all parameters at once (PyTorch picks it on GPUs only; on CPU it saves a Python loop per parameter tensor)
+        self.opt = (torch.optim.AdamW(self.model.parameters(), cfg.lr, weight_decay=cfg.weight_decay, foreach=True) if cfg.optimizer == 'adamw' else
+                    torch.optim.SGD(self.model.parameters(), cfg.lr, momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay, foreach=True))
         self.swa_epoch = min(cfg.epochs - 1, int(cfg.epochs * cfg.swa_start)) if cfg.swa else cfg.epochs
         self.swa_lr = cfg.swa_lr or cfg.lr / 10
         warm, floor = int(cfg.warmup_epochs * self.steps_per_epoch), self.swa_lr / cfg.lr if cfg.swa else 0.

@@ -2,7 +2,7 @@
 
     python bench/mil_real_bags.py RUN OUT.json
 
-RUN is a finished real-cell run (e.g. `make demo`'s runs/demo/real/resnet18-s0); its model embeds every cell once.
+RUN is a finished real-cell run (e.g. `make demo`'s runs/demo/real/resnet10t-s0); its model embeds every cell once.
 A "patient" is a bag of 30 cells: a leukaemic one holds k myeloblasts (k = 3, then 2) among normal white cells
 (neutrophils, lymphocytes, monocytes, eosinophils, basophils, immature granulocytes), a normal one only normal
 cells. Bags for training draw from the training split's cells, bags for testing from the test split's, so no test

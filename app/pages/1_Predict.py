@@ -80,5 +80,5 @@ if images:
         c3.markdown('\n'.join(lines))
     st.divider()
     label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
-    st.download_button('download the patient report (HTML)', patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
+    st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
                        file_name='aml_nb_patient_report.html', mime='text/html', key='report')

@@ -13,44 +13,64 @@ runs, _ = store()
 if not runs: no_runs()
 synthetic_note(runs)
 rows = pd.DataFrame([run_row(r) for r in runs]).assign(run=[run_label(r) for r in runs])
-metric = st.selectbox('metric', ['balanced_accuracy', 'accuracy', 'f1_macro'], format_func=lambda m: m.replace('_', ' '), key='metric')
-st.subheader('all runs, best first')
-st.plotly_chart(fig_metrics(rows, by='run', metric=metric), key='metrics_all')
-c1, c2 = st.columns(2)
-c1.plotly_chart(fig_training_time(rows), key='train_time')
-c2.plotly_chart(fig_inference_speed(rows), key='speed')
-for kind in ('comparison', 'ablation'):
+studies = find_artefacts(runs_dir(), 'study')
+views = ['models', 'ablation and bias mitigation', 'patient level'] + (['tuning studies'] if studies else []) + ['one model in detail']
+tabs = dict(zip(views, st.tabs(views, key='view', on_change='rerun')))   # only the open tab is computed and drawn
+
+
+def tables(kind: str):
+    "Each sealed comparison or ablation folder of the store, with its JSON."
     for folder in find_artefacts(runs_dir(), kind):
-        d = read_json(folder/f'{kind}.json')
-        st.subheader(f"{'model comparison' if kind == 'comparison' else 'ablation'}: {folder.relative_to(runs_dir()) if folder.is_relative_to(runs_dir()) else folder.name}")
-        tab = pd.DataFrame(d['table'])
-        if kind == 'ablation':
+        yield folder, read_json(folder/f'{kind}.json'), folder.relative_to(runs_dir()) if folder.is_relative_to(runs_dir()) else folder.name
+
+
+if tabs['models'].open:
+    with tabs['models']:
+        metric = st.selectbox('metric', ['balanced_accuracy', 'accuracy', 'f1_macro'], format_func=lambda m: m.replace('_', ' '), key='metric')
+        st.subheader('all runs, best first')
+        st.plotly_chart(fig_metrics(rows, by='run', metric=metric), key='metrics_all')
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(fig_training_time(rows), key='train_time')
+        c2.plotly_chart(fig_inference_speed(rows), key='speed')
+        for folder, d, name in tables('comparison'):
+            st.subheader(f"model comparison: {name}")
+            tab = pd.DataFrame(d['table'])
+            st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
+if tabs['ablation and bias mitigation'].open:
+    with tabs['ablation and bias mitigation']:
+        found = False
+        for folder, d, name in tables('ablation'):
+            found = True
+            st.subheader(f"ablation: {name}")
+            tab = pd.DataFrame(d['table'])
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')
             st.dataframe(readable(tab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall']]), hide_index=True)
             st.markdown('**bias mitigation, before and after**')
             st.dataframe(readable(pd.DataFrame(d['mitigation'])), hide_index=True)
-        else:
-            st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
-mil = mil_table(runs)
-if len(mil):
-    st.subheader('patient level: attention MIL against the mean and the vote of the cells (same test patients)')
-    st.dataframe(readable(mil), hide_index=True, key='mil_table')
-studies = find_artefacts(runs_dir(), 'study')
-if studies:
-    from aml_nb.tune import load_study, study_figures, study_vs_preset
-    st.subheader('tuning studies')
-    folder = st.selectbox('study', studies, format_func=lambda f: f.name, key='study')
-    info = read_json(folder/'study.json')
-    st.caption(f"{info['trials']} trials ({info['complete']} finished, {info['pruned']} stopped early); objective: validation balanced accuracy"
-               + (f"; best {info['best']['value']:.3f} (trial {info['best']['trial']})" if info['best'] else ''))
-    study = load_study(folder)
-    for i, fig in enumerate(study_figures(study)): st.plotly_chart(fig, key=f'study_{i}')
-    if info['best']: st.dataframe(study_vs_preset(study, info['preset']).astype(str), hide_index=True, key='study_vs_preset')
-st.subheader('one model in detail')
-run = pick_run(runs, 'model')
-level = st.radio('level', [k for k in ('cell', 'patient_mean', 'patient_vote') if k in run['metrics']], horizontal=True, key='level',
-                 format_func=lambda k: dict(cell='cells', patient_mean='patients (mean of cells)', patient_vote='patients (vote of cells)')[k])
-c1, c2 = st.columns(2)
-c1.plotly_chart(fig_confusion(run, level), key='confusion')
-c2.plotly_chart(fig_roc(run), key='roc')
-st.plotly_chart(fig_per_class_recall([run]), key='recall')
+        if not found: st.info("No ablation in this store. Run one with `aml-nb ablate --data DATA --out runs/ablation`.")
+if tabs['patient level'].open:
+    with tabs['patient level']:
+        mil = mil_table(runs)
+        if len(mil):
+            st.subheader('attention MIL against the mean and the vote of the cells (same test patients)')
+            st.dataframe(readable(mil), hide_index=True, key='mil_table')
+        else: st.info("No patient-level (MIL) models in this store. Fit one with `aml-nb mil RUN`.")
+if studies and tabs['tuning studies'].open:
+    with tabs['tuning studies']:
+        from aml_nb.tune import load_study, study_figures, study_vs_preset
+        folder = st.selectbox('study', studies, format_func=lambda f: f.name, key='study')
+        info = read_json(folder/'study.json')
+        st.caption(f"{info['trials']} trials ({info['complete']} finished, {info['pruned']} stopped early); objective: validation balanced accuracy"
+                   + (f"; best {info['best']['value']:.3f} (trial {info['best']['trial']})" if info['best'] else ''))
+        study = load_study(folder)
+        for i, fig in enumerate(study_figures(study)): st.plotly_chart(fig, key=f'study_{i}')
+        if info['best']: st.dataframe(study_vs_preset(study, info['preset']).astype(str), hide_index=True, key='study_vs_preset')
+if tabs['one model in detail'].open:
+    with tabs['one model in detail']:
+        run = pick_run(runs, 'model')
+        level = st.radio('level', [k for k in ('cell', 'patient_mean', 'patient_vote') if k in run['metrics']], horizontal=True, key='level',
+                         format_func=lambda k: dict(cell='cells', patient_mean='patients (mean of cells)', patient_vote='patients (vote of cells)')[k])
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(fig_confusion(run, level), key='confusion')
+        c2.plotly_chart(fig_roc(run), key='roc')
+        st.plotly_chart(fig_per_class_recall([run]), key='recall')

@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
 from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods, cam_caption,
-                              localisation_table, comparison_runs, data_sets, run_verdict, run_label, is_synthetic)
+                              localisation_table, same_data, data_sets, run_verdict, run_label, is_synthetic)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
 from aml_nb.report import readable
@@ -15,9 +15,7 @@ sets = {r['path']: r for r in data_sets(runs)}
 named = lambda p: (("the synthetic cohort in " if is_synthetic(sets[p]) else '') + (Path(sets[p]['config']['data']).name if sets[p]['config'].get('data') else 'data not recorded')
                    + f" ({len(sets[p]['config']['classes'])} classes)")
 base = sets[st.selectbox('test cells of', list(sets), format_func=named, key='data')] if len(sets) > 1 else next(iter(sets.values()))
-compared = comparison_runs(runs)
-ranked = compared + [r for r in runs if r not in compared]   # comparisons' runs first
-same_data = [r for r in ranked if r['config'].get('data') == base['config'].get('data') and r['config']['classes'] == base['config']['classes']]
+alike = same_data(runs, base)
 synthetic_note([base])
 cells = test_predictions(base)
 c1, c2, c3, c4 = st.columns(4)
@@ -39,7 +37,7 @@ m1, m2 = st.columns(2)
 method = m1.selectbox('method', cam_methods(), key='method')
 target = m2.selectbox('explain class', ['predicted'] + base['config']['classes'], key='target')
 if st.session_state.get('models_of') != base['path']:   # another data set: its own models, not the last set's
-    st.session_state['models'], st.session_state['models_of'] = [r['path'] for r in same_data[:3]], base['path']
+    st.session_state['models'], st.session_state['models_of'] = [r['path'] for r in alike[:3]], base['path']
 chosen = st.multiselect('models', [r['path'] for r in runs],
                         format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key='models')
 row = cells.set_index('path').loc[path]
@@ -61,7 +59,7 @@ for col, rp in zip(cols, chosen):
         col.caption(f"share of the heatmap on the cell {score['energy_cell']:.0%}, on the nucleus {score['energy_nucleus']:.0%}; peak on the cell: "
                     f"{'yes' if score['pointing_game'] else 'no'}")
     col.caption(run_verdict(run)[1])
-loc = localisation_table([r for r in runs if r['path'] in chosen] or same_data)
+loc = localisation_table([r for r in runs if r['path'] in chosen] or alike)
 if len(loc):
     st.subheader('localisation on the test split: trained vs randomised weights')
     st.caption("If a model's heatmaps put no more weight on the cell than those of the same network with random weights, they show the "

@@ -56,9 +56,9 @@ else:
             profile[c] = '' if v == 'unknown' else v
         else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
 unlike = []
+cells_of = lambda ims: session_memo(st.session_state, ('mm_cells', str(fdir), image_key(ims)), lambda: analyse_cells(fp.predictor, ims))
 if images and fp.predictor.gate is not None:
-    cells = session_memo(st.session_state, ('mm_cells', str(fdir), image_key(images)), lambda: analyse_cells(fp.predictor, images))
-    unlike = [i for i, u in enumerate(cells['unlike']) if u]
+    unlike = [i for i, u in enumerate(cells_of(images)['unlike']) if u]
     if unlike:
         st.warning(f"{len(unlike)} of {len(images)} cell(s) are **unlike the cells the image model was trained on**; they are left out "
                    "of the image and fused answers unless you include them.")
@@ -74,8 +74,8 @@ if images or any(str(v).strip() for v in profile.values()):
     if truth: st.caption(f"true subtype of this test patient: {truth}")
     st.plotly_chart(fig_sources(r), key='sources')
     if images and run is not None:
-        res = analyse_cells(fp.predictor, images)
+        res = cells_of(images)
         label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
-        st.download_button('download the patient report of the cells (HTML)', patient_report_html(run, images, res, patient_call(res, images), label, run_verdict(run)[1]),
+        st.download_button('download the patient report of the cells (HTML)', lambda: patient_report_html(run, images, res, patient_call(res, images), label, run_verdict(run)[1]),
                            file_name='aml_nb_patient_report.html', mime='text/html', key='report')
 else: st.info('Upload cells or enter at least one genomic value.')
