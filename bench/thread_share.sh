@@ -5,12 +5,9 @@
 # the quick preset for 3 epochs; its median img/s over epochs comes from the run's train.json. The pair shares the
 # machine with nothing else configured: each process sizes its own threads (aml_nb.data.cpu_count / set_threads).
 set -euo pipefail
-DATA=${1:-data/real}; OUT=${2:-bench/results/thread_share_cpu}; TMP=$(mktemp -d)
-export HF_HUB_OFFLINE=1
-[ -d "$DATA" ] || aml-nb demo-data --real "$DATA" > /dev/null
+DATA=${1:-data/real}; OUT=${2:-bench/results/thread_share_cpu}
+source "$(dirname "$0")/_training.sh"
 mkdir -p "$OUT"
-train() { aml-nb train --data "$DATA" --arch resnet18 --preset quick --epochs 3 --seed "$2" --out "$TMP/$1" > "$TMP/$1.log" 2>&1; }
-ips() { python -c "import json,sys; print(round(json.load(open(sys.argv[1]))['train_img_per_s'], 1))" "$TMP/$1/train.json"; }
 train solo 0
 train pair_a 1 & train pair_b 2 & wait
 python - "$(ips solo)" "$(ips pair_a)" "$(ips pair_b)" "$(nproc)" "$OUT/thread_share.json" <<'PY'

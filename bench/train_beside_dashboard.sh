@@ -7,12 +7,9 @@
 # cells uploaded to Predict, two Grad-CAM changes per pass) from before the training starts until it has finished, so
 # the dashboard's latencies under that training are recorded too. Nothing is configured: each process sizes its own threads.
 set -euo pipefail
-RUNS=${1:-runs/demo}; DATA=${2:-data/real}; OUT=${3:-bench/results/thread_share_cpu}; TMP=$(mktemp -d)
-export HF_HUB_OFFLINE=1
-[ -d "$DATA" ] || aml-nb demo-data --real "$DATA" > /dev/null
+RUNS=${1:-runs/demo}; DATA=${2:-data/real}; OUT=${3:-bench/results/thread_share_cpu}
+source "$(dirname "$0")/_training.sh"
 mkdir -p "$OUT"
-train() { aml-nb train --data "$DATA" --arch resnet18 --preset quick --epochs 3 --seed "$2" --out "$TMP/$1" > "$TMP/$1.log" 2>&1; }
-ips() { python -c "import json,sys; print(round(json.load(open(sys.argv[1]))['train_img_per_s'], 1))" "$TMP/$1/train.json"; }
 train solo 0
 python bench/dashboard_latency.py "$RUNS" "$OUT/latency_beside_training.json" --reps 1 --until "$TMP/done" > "$TMP/load.log" 2>&1 &
 LOAD=$!

@@ -67,7 +67,7 @@ def test_bad_upload_shows_an_error(monkeypatch, run_store):
 
 def test_selecting_another_model_changes_the_charts(monkeypatch, run_store):
     at = _app(monkeypatch, run_store, 'pages/2_Compare.py')
-    assert [t.label for t in at.tabs][0] == 'models' and not at.selectbox(key='metric').value is None
+    assert [t.label for t in at.tabs][0] == 'models' and at.selectbox(key='metric').value == 'balanced_accuracy'
     assert 'model' not in [s.key for s in at.selectbox]   # only the open tab is computed
     at.session_state['view'] = 'one model in detail'; at.run()
     assert not at.exception and 'metric' not in [s.key for s in at.selectbox]
