@@ -2,7 +2,8 @@
 
 # %% ../nbs/16_cli.ipynb #e75591db
 from __future__ import annotations
-import argparse, json, os, signal, socket, subprocess, sys, time
+import argparse, json, os, signal, socket, subprocess, sys, time, urllib.request
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pathlib import Path
 __all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
            'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain',
            'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_mil', 'port_free', 'free_port', 'cmd_app',
-           'Steps', 'cmd_demo']
+           'app_healthy', 'app_server', 'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -289,6 +290,41 @@ def cmd_app(a):
         try: child.wait(20)
         except subprocess.TimeoutExpired: child.kill()
         for s, h in old.items(): signal.signal(s, h)
+
+# %% ../nbs/16_cli.ipynb #4a2f9c60
+def app_healthy(url:str, # the dashboard's address, e.g. http://localhost:8501
+                timeout:float=60., # seconds to wait
+                proc:subprocess.Popen|None=None, # the server's process: stop waiting if it exits
+               )->bool:
+    "Wait until the dashboard at `url` answers its health check; False after `timeout` s or once `proc` has exited."
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None: return False
+        try:
+            if urllib.request.urlopen(f'{url}/_stcore/health', timeout=2).read() == b'ok': return True
+        except OSError: time.sleep(.5)
+    return False
+
+@contextmanager
+def app_server(runs:Path|str, # the run store to show
+               port:int=8501, # this port, or the next free one
+               log:Path|str|None=None, # file for the server's output (default: discarded)
+               timeout:float=60., # seconds to wait for the server
+              ):
+    "`aml-nb app` on `runs` in a child process, ready to answer; yields (url, process) and stops the server after the block."
+    port = free_port(port); url = f'http://localhost:{port}'
+    out = open(log, 'w') if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, '-c', 'import sys; from aml_nb.cli import main; sys.exit(main(sys.argv[1:]))',
+                             'app', '--runs', str(runs), '--port', str(port)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        if not app_healthy(url, timeout, proc):
+            raise RuntimeError(f"the dashboard on {runs} did not answer at {url} within {timeout:.0f} s" + (f"; its output: {log}" if log else ''))
+        yield url, proc
+    finally:
+        proc.terminate()
+        try: proc.wait(30)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+        if log: out.close()
 
 # %% ../nbs/16_cli.ipynb #6f9b2d14
 class Steps:

@@ -10,42 +10,60 @@ from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
 
 # %% auto #0
-__all__ = ['BLOCKS', 'OODGate']
+__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'conformal_threshold', 'OODGate']
+
+# %% ../nbs/08_ood.ipynb #9a4c1f3e
+def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
+                        rate:float, # the false-alarm rate to keep to
+                       )->float:
+    "The split-conformal threshold: the ceil((n+1)(1-rate))-th smallest score, beyond which at most `rate` of new like cells lie on average."
+    # Not np.quantile: its interpolated quantile of a few dozen cells sits below that order statistic, and flags ~8% for 5%.
+    v = np.sort(np.asarray(scores, np.float64)); k = int(np.ceil((len(v) + 1) * (1 - rate)))
+    return float(v[min(k, len(v)) - 1])
 
 # %% ../nbs/08_ood.ipynb #551621e9
 BLOCKS = dict(embedding=True, middle=False, pixels=False) # feature depth -> one Gaussian per class (True) or one for all cells
+MIN_CLASS_CELLS = 20 # validation cells a class needs for a threshold of its own (fewer: the threshold of all cells)
 
 class OODGate:
-    "Mahalanobis distances on several views of a cell (network depths, pixels), each scaled on validation cells; a threshold for a false-alarm rate."
-    def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None):
+    "Mahalanobis distances on several views of a cell (network depths, pixels), each scaled on validation cells; a threshold per class for a false-alarm rate."
+    def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None,
+                 class_scale:list|None=None, # per embedding class: `threshold` / that class's own threshold (None: one threshold for all)
+                ):
         self.means = {k: np.asarray(v, np.float64) for k, v in means.items()}
         self.precision = {k: np.asarray(v, np.float64) for k, v in precision.items()}
         self.scale, self.threshold, self.false_alarm, self.meta = dict(scale), float(threshold), float(false_alarm), dict(meta or {})
+        self.class_scale = None if class_scale is None else np.asarray(class_scale, np.float64)
 
     @staticmethod
-    def _distance(x:np.ndarray, means:np.ndarray, precision:np.ndarray)->np.ndarray:
-        "Squared Mahalanobis distance of each row of `x` to the nearest of `means`."
+    def _distances(x:np.ndarray, means:np.ndarray, precision:np.ndarray)->np.ndarray:
+        "Squared Mahalanobis distance of each row of `x` to each of `means`: (cells, means)."
         d = np.asarray(x, np.float64)[:, None, :] - means[None]
-        return np.einsum('nkd,de,nke->nk', d, precision, d).min(1)
+        return np.einsum('nkd,de,nke->nk', d, precision, d)
 
     def distances(self, feats:dict)->dict:
-        "The scaled distance of each cell at each depth (1 = the 95th percentile of the validation cells)."
-        return {k: self._distance(feats[k], self.means[k], self.precision[k]) / self.scale[k] for k in self.means}
+        "The scaled distance of each cell at each depth to its nearest Gaussian (1 = the 95th percentile of the validation cells)."
+        return {k: self._distances(feats[k], self.means[k], self.precision[k]).min(1) / self.scale[k] for k in self.means}
+
+    def nearest(self, feats:dict)->np.ndarray:
+        "Each cell's nearest class in the embedding: the class whose threshold it is held to."
+        return self._distances(feats['embedding'], self.means['embedding'], self.precision['embedding']).argmin(1)
 
     def score(self, feats:dict)->np.ndarray:
-        "One score per cell: the larger scaled distance over the depths."
-        return np.max(np.stack(list(self.distances(feats).values())), 0)
+        "One score per cell: the larger scaled distance over the depths, in units of `threshold` for the cell's nearest class."
+        s = np.max(np.stack(list(self.distances(feats).values())), 0)
+        return s if self.class_scale is None else s * self.class_scale[self.nearest(feats)]
 
     def flag(self, feats:dict)->np.ndarray:
-        "Whether each cell is beyond the threshold (unlike the training cells)."
+        "Whether each cell is beyond its class's threshold (unlike the training cells)."
         return self.score(feats) > self.threshold
 
     @classmethod
     def fit(cls, train:dict, y:np.ndarray, # training features per depth, and their class indices
-            val:dict, # validation features per depth: the scales and the threshold
-            false_alarm:float=.05, # share of in-distribution (validation) cells flagged
+            val:dict, # validation features per depth: the scales and the thresholds
+            false_alarm:float=.05, # share of in-distribution (validation) cells flagged, in each class
            )->OODGate:
-        "Fit means and covariances on training cells, the scales and the threshold on validation cells."
+        "Fit means and covariances on training cells, the scales and the per-class thresholds on validation cells."
         y = np.asarray(y); n = len(y)
         if n < 2 or len(next(iter(val.values()))) < 1: raise ValueError("the gate needs at least 2 training and 1 validation cell")
         means, prec = {}, {}
@@ -56,20 +74,27 @@ class OODGate:
             means[k] = np.stack([x[g == c].mean(0) for c in groups])
             prec[k] = LedoitWolf(assume_centered=True).fit(x - means[k][np.searchsorted(groups, g)]).precision_
         gate = cls(means, prec, {k: 1. for k in train}, false_alarm=false_alarm)
-        raw = {k: gate._distance(val[k], means[k], prec[k]) for k in train}
+        raw = {k: gate._distances(val[k], means[k], prec[k]).min(1) for k in train}
         gate.scale = {k: float(np.quantile(v, .95)) or 1. for k, v in raw.items()}
         v = gate.score(val)
-        gate.threshold = float(np.quantile(v, 1 - false_alarm))
+        gate.threshold = conformal_threshold(v, false_alarm)
+        if 'embedding' in means and len(means['embedding']) > 1:   # one threshold per class: Mondrian conformal (Vovk et al. 2005)
+            near, own = gate.nearest(val), []
+            for c in range(len(means['embedding'])):
+                vc = v[near == c]
+                own.append(gate.threshold / (conformal_threshold(vc, false_alarm) or gate.threshold) if len(vc) >= MIN_CLASS_CELLS else 1.)
+            gate.class_scale = np.asarray(own)
         gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train})
         return gate
 
     def save(self, run:Path|str)->Path:
-        "Write `ood.safetensors` (means, precisions) and `ood.json` (scales, threshold, false-alarm rate, what it was fitted on) into `run`."
+        "Write `ood.safetensors` (means, precisions) and `ood.json` (scales, thresholds, false-alarm rate, what it was fitted on) into `run`."
         run = Path(run)
         t = {f'{k}.means': self.means[k] for k in self.means} | {f'{k}.precision': self.precision[k] for k in self.means}
         atomic_write(run/'ood.safetensors', lambda p: save_file(t, str(p)))
         return write_json(run/'ood.json', dict(method='mahalanobis on the embedding, a middle layer and pixel statistics (Lee et al. 2018)', scale=self.scale, threshold=self.threshold,
-                                               false_alarm=self.false_alarm, **self.meta))
+                                               false_alarm=self.false_alarm, **self.meta,
+                                               **({} if self.class_scale is None else dict(class_scale=self.class_scale.tolist()))))
 
     @classmethod
     def load(cls, run:Path|str)->OODGate:
@@ -77,5 +102,6 @@ class OODGate:
         run = Path(run); info = read_json(run/'ood.json'); t = load_file(str(run/'ood.safetensors'))
         if 'scale' not in info: raise ValueError(f"{run/'ood.json'}: a gate of an earlier format; train the run again to get today's")
         ks = list(info['scale'])
-        meta = {k: v for k, v in info.items() if k not in ('method', 'threshold', 'false_alarm', 'scale')}
-        return cls({k: t[f'{k}.means'] for k in ks}, {k: t[f'{k}.precision'] for k in ks}, info['scale'], info['threshold'], info['false_alarm'], meta)
+        meta = {k: v for k, v in info.items() if k not in ('method', 'threshold', 'false_alarm', 'scale', 'class_scale')}
+        return cls({k: t[f'{k}.means'] for k in ks}, {k: t[f'{k}.precision'] for k in ks}, info['scale'], info['threshold'], info['false_alarm'], meta,
+                   info.get('class_scale'))   # gates saved before per-class thresholds: one threshold, as they were fitted

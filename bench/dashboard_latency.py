@@ -9,11 +9,14 @@ on it has loaded:
 - opening each page (a fresh tab);
 - Predict: four cells uploaded at once (prediction, OOD score and Grad-CAM of each, the patient-level call);
 - Grad-CAM explorer: choosing another cell, and choosing another heatmap method (every selected model redraws).
-Targets (issue 20): Predict with four uploads and Grad-CAM changes within 1.5 s median; no page over 3 s to open warm.
+Targets: Predict with four uploads and Grad-CAM changes within 1.5 s median; no page over 3 s to open warm.
 """
-import argparse, json, os, platform, socket, statistics, subprocess, sys, time, urllib.request
+import argparse, json, os, platform, statistics, sys, time
 from pathlib import Path
 import pandas as pd
+from aml_nb.cli import app_server
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))
+from browser_kit import choose, options   # noqa: E402  (shared with the browser tests)
 
 # Counts finished script runs: Streamlit marks its app element with data-test-script-state running / notRunning.
 COUNTER = """
@@ -24,26 +27,10 @@ new MutationObserver(ms => { for (const m of ms) if (m.target.getAttribute('data
 DONE = "n => window.__runs > n && [...document.images].every(i => i.complete || i.getBoundingClientRect().top > innerHeight)"  # lazy images below the fold never load
 
 
-def free_port():
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-
 def timed(page, act, nav:bool=False)->float:
     "Seconds from `act()` until the next script run has finished and its images have loaded (`nav`: act opens a page)."
     n = 0 if nav else page.evaluate('window.__runs'); s = time.perf_counter(); act()   # a new page counts from 0
     page.wait_for_function(DONE, arg=n, polling=20); return time.perf_counter() - s
-
-
-def choose(page, label:str, option:str):
-    "Pick the option `option` in the selectbox labelled `label`."
-    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label, exact=True)).get_by_role('button', name='Open').click()
-    page.get_by_role('option', name=option, exact=True).first.click()
-
-
-def options(page, label:str)->list[str]:
-    "The option labels of the selectbox labelled `label`."
-    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label, exact=True)).get_by_role('button', name='Open').click()
-    opts = page.get_by_role('option').all_inner_texts(); page.keyboard.press('Escape'); return opts
 
 
 def main():
@@ -52,14 +39,8 @@ def main():
     a.add_argument('--until', help='keep going (past --reps) until this file exists: a steady clinician load beside another job')
     a = a.parse_args(); runs = Path(a.runs).resolve()
     from playwright.sync_api import sync_playwright, TimeoutError as PlaywrightTimeout
-    port = free_port(); url = f'http://localhost:{port}'
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True); log = open(Path(a.out).with_suffix('.log'), 'w')   # the server's output
-    app = subprocess.Popen([str(Path(sys.executable).parent/'aml-nb'), 'app', '--runs', str(runs), '--port', str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f'{url}/_stcore/health', timeout=2).read() == b'ok': break
-            except OSError: time.sleep(.5)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    with app_server(runs, 8600, Path(a.out).with_suffix('.log'), timeout=120) as (url, _):   # the server's output beside the results
         run = sorted((runs/'compare').glob('*-s0'))[0]
         cells = pd.read_csv(run/'predictions.csv').path[:4].tolist()
         pages = {'Home': '', 'Predict': 'Predict', 'Compare': 'Compare', 'Grad-CAM': 'Grad-CAM', 'Fairness': 'Fairness', 'Multimodal': 'Multimodal'}
@@ -90,8 +71,6 @@ def main():
                     t.setdefault('passes with an interaction over 60 s', []).append(1.)
                 rep += 1
             b.close()
-    finally:
-        app.terminate(); app.wait(30); log.close()
     import torch, streamlit
     rows = [dict(interaction=k, median_s=round(statistics.median(v), 2), worst_s=round(max(v), 2), n=len(v)) for k, v in t.items()]
     res = dict(runs=str(a.runs), cpus=len(os.sched_getaffinity(0)), python=platform.python_version(), torch=torch.__version__,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training throughput alone and beside a second identical training, measured in one run (issue: the thread budget).
+# Training throughput alone and beside a second identical training, measured in one run.
 #   bash bench/thread_share.sh [DATA] [RESULTS]
 # DATA defaults to the built-in real cells (written to data/real when missing). Each training is resnet18 at 64 px,
 # the quick preset for 3 epochs; its median img/s over epochs comes from the run's train.json. The pair shares the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training throughput alone and beside the dashboard in use, measured in one run (issue 20: the thread budget's second case).
+# Training throughput alone and beside the dashboard in use, measured in one run: the thread budget's second case.
 #   bash bench/train_beside_dashboard.sh [RUNS] [DATA] [RESULTS]
 # RUNS (default runs/demo, from `make demo`) is the store the dashboard shows; DATA (default: the built-in real cells)
 # is what the training reads. The training is resnet18 at 64 px, the quick preset for 3 epochs; its img/s comes from the

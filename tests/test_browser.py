@@ -3,19 +3,15 @@
 Screenshots of every page go to $AML_NB_SHOTS (default test-artifacts/browser). `make screenshots` runs this module
 on the `make demo` run store and writes the README's pictures to docs/screenshots.
 """
-import asyncio, json, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import asyncio, json, os, shutil, tempfile, threading, time
 from pathlib import Path
 import pytest
+from browser_kit import choose, settle
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get('AML_NB_CHROMIUM', '/usr/bin/chromium'))
 SHOTS = Path(os.environ.get('AML_NB_SHOTS', ROOT/'test-artifacts'/'browser'))
 PAGES = {'home': '', 'predict': 'Predict', 'compare': 'Compare', 'grad-cam': 'Grad-CAM', 'fairness': 'Fairness', 'multimodal': 'Multimodal'}
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -31,21 +27,11 @@ SERVER = {}   # the running dashboard: url, process, log
 @pytest.fixture(scope='module')
 def app_url(store, tmp_path_factory):
     "`aml-nb app` on the store, on a free localhost port; stopped after the module."
-    port = _free_port(); log = tmp_path_factory.mktemp('app')/'app.log'
-    cmd = [str(Path(sys.executable).parent/'aml-nb'), 'app', '--runs', str(store), '--port', str(port)]
-    with open(log, 'w') as f:
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f'http://localhost:{port}'
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f'{url}/_stcore/health', timeout=2).read() == b'ok': break
-            except OSError: time.sleep(.5)
-        else: pytest.fail(f"the dashboard did not come up in 60 s:\n{log.read_text()}")
+    from aml_nb.cli import app_server
+    log = tmp_path_factory.mktemp('app')/'app.log'
+    with app_server(store, 8600, log) as (url, proc):
         SERVER.update(url=url, proc=proc, log=log)
         yield url
-    finally:
-        proc.terminate(); proc.wait(20)
     assert 'Traceback' not in log.read_text(), log.read_text()
 
 
@@ -69,12 +55,6 @@ def tab(chromium):
     ctx.close()
 
 
-def _settle(page):
-    "Wait until the script has finished running and nothing is loading."
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    page.wait_for_load_state('networkidle')
-
-
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS/f'{name}.png'), full_page=True)
@@ -84,7 +64,7 @@ def _shot(page, name):
 def test_every_page_opens_without_an_exception(app_url, tab, name):
     page = tab
     page.goto(f'{app_url}/{PAGES[name]}')
-    _settle(page)
+    settle(page)
     assert page.get_by_test_id('stException').count() == 0
     assert 'research tool, not a diagnostic device' in page.inner_text('body')
     if name in ('compare', 'fairness', 'multimodal'): page.get_by_test_id('stPlotlyChart').first.wait_for()
@@ -93,11 +73,11 @@ def test_every_page_opens_without_an_exception(app_url, tab, name):
 
 def test_compare_draws_the_tab_that_is_opened(app_url, tab):
     page = tab
-    page.goto(f'{app_url}/Compare'); _settle(page)
+    page.goto(f'{app_url}/Compare'); settle(page)
     assert page.get_by_role('combobox', name='model (run)').count() == 0   # the detail tab is not computed until opened
-    page.get_by_role('tab', name='ablation and bias mitigation').click(); _settle(page)
+    page.get_by_role('tab', name='ablation and bias mitigation').click(); settle(page)
     page.get_by_text('bias mitigation, before and after').wait_for()
-    page.get_by_role('tab', name='one model in detail').click(); _settle(page)
+    page.get_by_role('tab', name='one model in detail').click(); settle(page)
     page.get_by_role('combobox', name='model (run)').wait_for(); page.get_by_test_id('stPlotlyChart').first.wait_for()
     assert page.get_by_test_id('stException').count() == 0
     _shot(page, 'compare_detail')
@@ -108,20 +88,18 @@ def test_predict_upload_shows_prediction_and_heatmap(app_url, tab, store):
     import pandas as pd
     run = next(p for p in sorted((store/'compare').glob('*-s0')))
     cells = pd.read_csv(run/'predictions.csv').path[:3].tolist()
-    page.goto(f'{app_url}/Predict'); _settle(page)
+    page.goto(f'{app_url}/Predict'); settle(page)
     page.locator("input[type='file']").set_input_files(cells)   # the uploader's own input (a file-chooser click can race a rerun)
     page.get_by_text('patient-level:').wait_for()
     page.get_by_test_id('stImage').nth(5).wait_for()   # each cell and its Grad-CAM overlay: 6 images
-    _settle(page)
+    settle(page)
     assert page.get_by_test_id('stException').count() == 0
     _shot(page, 'predict_upload')
 
 
 def _choose(page, label_part:str, widget:str='model (run)'):
-    "Pick the option whose label contains `label_part` in the selectbox labelled `widget` (a combobox since Streamlit 1.6x)."
-    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=widget)).get_by_role('button', name='Open').click()
-    page.get_by_role('option').filter(has_text=label_part).first.click()
-    _settle(page)
+    "Pick the option whose text contains `label_part` in the selectbox `widget`, and wait for the page."
+    choose(page, widget, label_part, exact=False); settle(page)
 
 
 def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, store):
@@ -133,10 +111,10 @@ def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, 
     p = read_predictions(real/'predictions.csv')
     cell = p[(p.label == 'myeloblast') & (p.predicted == 'myeloblast') & (p.unlike_training == 0)].sort_values('p_myeloblast').path.iloc[-1]
     page = tab
-    page.goto(f'{app_url}/Predict'); _settle(page)
+    page.goto(f'{app_url}/Predict'); settle(page)
     _choose(page, f'real/{real.name}')
     page.locator("input[type='file']").set_input_files([cell])
-    page.get_by_text('download the patient report').wait_for(); _settle(page)
+    page.get_by_text('download the patient report').wait_for(); settle(page)
     body = page.inner_text('body')
     assert 'myeloblast:' in body.split('download the patient report')[0] and 'unlike the cells this model was trained on' not in body
     first = page.locator('[data-testid="stMarkdownContainer"] li').first.inner_text()
@@ -154,11 +132,11 @@ def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, 
 
 def test_multimodal_gives_the_fused_prediction(app_url, tab):
     page = tab
-    page.goto(f'{app_url}/Multimodal'); _settle(page)
+    page.goto(f'{app_url}/Multimodal'); settle(page)
     page.get_by_text('fused prediction (').wait_for()
     page.get_by_text('modalities used').wait_for()   # wait, not count: the page renders element by element
     page.get_by_test_id('stPlotlyChart').nth(1).wait_for()   # the comparison and the patient's three answers
-    _settle(page)
+    settle(page)
     assert page.get_by_test_id('stException').count() == 0
     _shot(page, 'multimodal_patient')
 

@@ -171,17 +171,11 @@ def test_operating_system_errors_are_one_line_and_keep_earlier_results(run_store
 
 def test_stopping_the_app_stops_its_server(run_store, tmp_path):
     "SIGTERM to `aml-nb app` leaves no Streamlit server behind holding the port and its memory."
-    import psutil, urllib.request
-    from aml_nb.cli import free_port
-    port = free_port(8700)
-    p = subprocess.Popen([str(BIN/'aml-nb'), 'app', '--runs', str(run_store), '--port', str(port)], env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f'http://localhost:{port}/_stcore/health', timeout=2).read() == b'ok': break
-        except OSError: time.sleep(.5)
-    children = psutil.Process(p.pid).children(recursive=True)
-    assert children, 'no server process'
-    p.send_signal(signal.SIGTERM); p.wait(30)
-    gone, alive = psutil.wait_procs(children, timeout=20)
-    assert not alive, alive
+    import psutil
+    from aml_nb.cli import app_server
+    with app_server(run_store, 8700) as (url, p):
+        children = psutil.Process(p.pid).children(recursive=True)
+        assert children, 'no server process'
+        p.send_signal(signal.SIGTERM); p.wait(30)
+        gone, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, alive
