@@ -2,17 +2,17 @@
 
 # %% ../nbs/13_mil.ipynb #4fef8b63
 from __future__ import annotations
-import copy, json, math
+import copy, math
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
-from safetensors.torch import save_file, load_file, safe_open
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
 from .data import to_rgb
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts)
 from .genomics import read_genomics, has_profile, GenomicEncoder
-from .models import resolve_device, model_lock
+from .models import resolve_device, model_lock, save_weights, weights_info
 from .train import class_weights, lr_factor
 from .evaluate import (predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
                              paired_delta_ci, _bal_acc)
@@ -140,16 +140,12 @@ def fit_mil(net:MILNet, train:Bags, val:Bags|None=None, epochs:int=80, lr:float=
 # %% ../nbs/13_mil.ipynb #3bc231c3
 def save_mil(net:MILNet, path:Path|str, **meta)->Path:
     "Write a MILNet and what rebuilds it (its shape, and `meta`) to a safetensors file."
-    sd = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
-    info = dict(in_dim=net.in_dim, n_classes=net.n_classes, heads=net.heads, hidden=net.project[1].out_features,
-                attn=net.V.out_features, gen_dim=net.gen_dim, **meta)
-    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={'aml_nb_mil': json.dumps(info)}))
+    return save_weights(net, path, dict(in_dim=net.in_dim, n_classes=net.n_classes, heads=net.heads, hidden=net.project[1].out_features,
+                                        attn=net.V.out_features, gen_dim=net.gen_dim, **meta), 'aml_nb_mil')
 
 def load_mil(path:Path|str)->tuple[MILNet, dict]:
     "Rebuild a MILNet saved by `save_mil`, in eval mode, with its metadata."
-    try:
-        with safe_open(str(path), 'pt') as f: info = json.loads((f.metadata() or {})['aml_nb_mil'])
-    except Exception as e: raise ValueError(f"{path}: not an aml_nb MIL model ({e})") from None
+    info = weights_info(path, 'aml_nb_mil', 'MIL model')
     net = MILNet(info['in_dim'], info['n_classes'], info['heads'], info['hidden'], info['attn'], gen_dim=info['gen_dim'])
     net.load_state_dict(load_file(str(path)))
     return net.eval(), info

@@ -15,7 +15,8 @@ from .store import atomic_write, file_sha256
 # %% auto #0
 __all__ = ['FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'vit_reshape', 'Family', 'family', 'read_state_dict', 'hub_reachable',
            'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'pixel_stats', 'embed',
-           'model_norm', 'model_lock', 'resolve_device', 'world_rank', 'save_model', 'model_info', 'load_model']
+           'model_norm', 'model_lock', 'resolve_device', 'world_rank', 'save_weights', 'weights_info', 'save_model',
+           'model_info', 'load_model']
 
 # %% ../nbs/03_models.ipynb #c7de5b05
 def vit_reshape(model:nn.Module)->Callable:
@@ -166,19 +167,29 @@ def world_rank()->tuple[int, int]:
     return int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('RANK', 0))
 
 # %% ../nbs/03_models.ipynb #7ef330e3
+def save_weights(net:nn.Module, path:Path|str, info:dict, # the network, the file, and what rebuilds it
+                 key:str='aml_nb', # the metadata entry `info` is stored under (one per kind of network)
+                 skip:str|None=None, # leave out the weights whose names start with this (e.g. a frozen encoder)
+                )->Path:
+    "Write a network's weights and `info`, as JSON in the file's metadata under `key`, atomically to a safetensors file."
+    sd = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items() if not (skip and k.startswith(skip))}
+    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={key: json.dumps(info)}))
+
+def weights_info(path:Path|str, key:str='aml_nb', what:str='model')->dict:
+    "The `info` that `save_weights` stored under `key`; a ValueError naming the file when it is not an aml_nb `what`."
+    try:
+        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    except Exception as e: raise ValueError(f"{path}: not a readable safetensors file, so not an aml_nb {what} ({e})") from None
+    if key not in meta: raise ValueError(f"{path}: not an aml_nb {what} (no {key} metadata)")
+    return json.loads(meta[key])
+
 def save_model(model:nn.Module, path:Path|str, arch:str, classes:list[str], img_size:int, **meta)->Path:
     "Write `model`'s weights and what rebuilds it (arch, classes, img_size, `meta`) to a safetensors file."
-    sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    info = dict(arch=arch, classes=list(classes), img_size=int(img_size), **meta)
-    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={'aml_nb': json.dumps(info)}))
+    return save_weights(model, path, dict(arch=arch, classes=list(classes), img_size=int(img_size), **meta))
 
 def model_info(path:Path|str)->dict:
     "The metadata `save_model` stored in a weights file."
-    try:
-        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
-    except Exception as e: raise ValueError(f"{path}: not a readable safetensors file ({e})") from None
-    if 'aml_nb' not in meta: raise ValueError(f"{path}: not an aml_nb model (no aml_nb metadata)")
-    return json.loads(meta['aml_nb'])
+    return weights_info(path)
 
 def load_model(path:Path|str, # a file written by `save_model`
                classes:list[str]|None=None, # refuse the file unless its classes are exactly these

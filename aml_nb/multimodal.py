@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 from torch.utils.data import Dataset, DataLoader, BatchSampler, RandomSampler, SequentialSampler
-from safetensors.torch import save_file, load_file, safe_open
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
 from .data import CellDataset, cell_transforms, decode_size, to_rgb
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts)
 from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel
-from .models import embed, model_norm, model_lock, resolve_device
+from .models import embed, model_norm, model_lock, resolve_device, save_weights, weights_info
 from .train import class_weights
 from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
 from .fairness import fairness_report
@@ -145,16 +145,12 @@ def patient_bags(emb:np.ndarray, # (n_cells, D) cell embeddings
 # %% ../nbs/14_multimodal.ipynb #74fb264e
 def save_fusion(net:FusionNet, path:Path|str, **meta)->Path:
     "Write a (frozen-feature) FusionNet and what rebuilds it to a safetensors file."
-    sd = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items() if not k.startswith('encoder.')}
-    info = dict(img_dim=net.img[1].in_features, gen_dim=net.gen[0].in_features, n_classes=net.head[-1].out_features,
-                fusion=net.fusion, hidden=net.img[1].out_features, **meta)
-    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={'aml_nb_fusion': json.dumps(info)}))
+    return save_weights(net, path, dict(img_dim=net.img[1].in_features, gen_dim=net.gen[0].in_features, n_classes=net.head[-1].out_features,
+                                        fusion=net.fusion, hidden=net.img[1].out_features, **meta), 'aml_nb_fusion', skip='encoder.')
 
 def load_fusion(path:Path|str)->tuple[FusionNet, dict]:
     "Rebuild a FusionNet saved by `save_fusion`, in eval mode, with its metadata."
-    try:
-        with safe_open(str(path), 'pt') as f: info = json.loads((f.metadata() or {})['aml_nb_fusion'])
-    except Exception as e: raise ValueError(f"{path}: not an aml_nb fusion model ({e})") from None
+    info = weights_info(path, 'aml_nb_fusion', 'fusion model')
     net = FusionNet(info['img_dim'], info['gen_dim'], info['n_classes'], info['fusion'], info['hidden'])
     net.load_state_dict(load_file(str(path)))
     return net.eval(), info
