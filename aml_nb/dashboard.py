@@ -17,7 +17,7 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE'
            'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'data_key', 'data_sets',
            'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names', 'test_predictions',
            'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
-           'patient_summary', 'predict_and_explain', 'analyse_cells', 'patient_call', 'suggest_run',
+           'patient_summary', 'predict_and_explain', 'analyse_cells', 'gate_note', 'patient_call', 'suggest_run',
            'patient_report_html', 'image_key', 'session_memo', 'best_fused', 'fused_models', 'fusion_patients',
            'fusion_example']
 
@@ -208,6 +208,14 @@ def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', tar
     cams = Explainer(predictor.model, method)(x.to(predictor.dev), ks)
     unlike = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
     return dict(probs=probs, cams=cams, ood_score=scores, unlike=unlike, classes=predictor.classes)
+
+def gate_note(predictor)->str|None:
+    "What the Predict page says about a run's out-of-distribution gate when it checks less than today's does (None: nothing to say)."
+    if predictor.gate is None: return "This run has no out-of-distribution gate (it was trained before aml_nb had one): cells are not checked."
+    if predictor.gate.class_scale is None:
+        return ("This run's out-of-distribution gate has one threshold for all cell types (it was trained before thresholds per type): "
+                "cell types that vary more, such as myeloblasts, are flagged more often than the 5% it aims at. Train the run again for a threshold per type.")
+    return None
 
 def patient_call(result:dict, # from `analyse_cells`
                  images:list[Image.Image]|None=None, # the cells (needed for MIL)
