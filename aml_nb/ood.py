@@ -92,7 +92,7 @@ class OODGate:
         run = Path(run)
         t = {f'{k}.means': self.means[k] for k in self.means} | {f'{k}.precision': self.precision[k] for k in self.means}
         atomic_write(run/'ood.safetensors', lambda p: save_file(t, str(p)))
-        return write_json(run/'ood.json', dict(method='mahalanobis on the embedding, a middle layer and pixel statistics (Lee et al. 2018)', scale=self.scale, threshold=self.threshold,
+        return write_json(run/'ood.json', dict(method='mahalanobis on the embedding, a middle layer and pixel statistics (Lee et al. 2018); a split-conformal threshold per class', scale=self.scale, threshold=self.threshold,
                                                false_alarm=self.false_alarm, **self.meta,
                                                **({} if self.class_scale is None else dict(class_scale=self.class_scale.tolist()))))
 
