@@ -10,8 +10,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
            'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain',
-           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_mil', 'port_free', 'free_port', 'cmd_app',
-           'app_healthy', 'app_server', 'Steps', 'cmd_demo']
+           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_refit_gate', 'cmd_mil', 'port_free', 'free_port',
+           'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -102,6 +102,8 @@ def parser()->argparse.ArgumentParser:
     s = sub.add_parser('store', help='the run store').add_subparsers(dest='sub', required=True, metavar='SUBCOMMAND')
     p = _sub(s, 'summarize', 'size of every run, its checkpoint and derived folders', 'cmd_store')
     p.add_argument('--runs', default='runs', help='run store')
+    p = _sub(s, 'refit-gate', "fit runs' out-of-distribution gates again with today's code (weights unchanged)", 'cmd_refit_gate')
+    p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
     p = _sub(sub, 'app', 'start the dashboard', 'cmd_app')
     p.add_argument('--runs', default='runs', help='run store to show'); p.add_argument('--port', type=int, default=8501, help='port')
     p.add_argument('--address', default='localhost', help='address to listen on')
@@ -248,6 +250,14 @@ def cmd_store(a):
     if s.empty: print(f"{a.runs}: no runs"); return
     print(s.round(1).to_string(index=False))
     print(f"total {s.mb.sum():.0f} MB in {len(s)} runs, of which {s.checkpoint_mb.sum():.0f} MB resume checkpoints")
+
+def cmd_refit_gate(a):
+    "Fit runs' out-of-distribution gates again with today's code; the share of each class's test cells flagged, before and after."
+    from aml_nb.experiments import refit_gate
+    for run in a.run:
+        f = refit_gate(run, a.data)
+        print(f"{run}: gate fitted again; test cells flagged as unlike the training cells, per class:")
+        print((f * 100).round(1).rename(columns=lambda c: f'{c} (%)').to_string())
 
 # %% ../nbs/16_cli.ipynb #9c4d2e70
 def cmd_mil(a):

@@ -7,7 +7,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .data import split_hash
-from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write)
+from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
+                          run_cells)
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
 from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions
 from .fairness import fairness_report, fit_tau, mitigation_table
@@ -17,8 +18,8 @@ from .models import load_model
 from .explain import localisation_summary
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'inference_speed', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'run_row', 'summarize_runs',
-           'write_table', 'compare', 'ablate', 'mitigation_summary']
+__all__ = ['ABLATIONS', 'inference_speed', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'refit_gate', 'run_row',
+           'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary']
 
 # %% ../nbs/11_experiments.ipynb #64ada1ec
 def inference_speed(predictor:Predictor, batch:int=32, iters:int=3)->float:
@@ -90,6 +91,37 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
         seal(out, 'run')
         if not keep_checkpoint and (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
     return load_run(out)
+
+# %% ../nbs/11_experiments.ipynb #5d3a8e62
+def _rescored(preds:pd.DataFrame, predictor:Predictor, cells:pd.DataFrame, progress:bool)->pd.DataFrame:
+    "A predictions table with its gate columns recomputed by `predictor.gate` for `cells` (the same cells, in the same order)."
+    if len(cells) != len(preds) or [Path(p).name for p in cells.path] != [Path(p).name for p in preds.path]:
+        raise ValueError("the run's predictions do not list its split's cells in order; train the run again")
+    s = predictor.gate.score(predictor.gate_paths(cells.path.tolist(), progress, 'gate scores'))
+    return preds.assign(ood_score=np.round(s, 4), unlike_training=(s > predictor.gate.threshold).astype(int))   # as `predict_paths` writes them
+
+def refit_gate(run:Path|str, # a sealed run
+               data:Path|str|None=None, # its images, if they moved
+               progress:bool=True)->pd.DataFrame:
+    "Fit a sealed run's out-of-distribution gate again with today's code and rescore its predictions' flags; (share flagged per class on test, before and after)."
+    run = check_artefact(run)
+    with lock(run):
+        table = run_cells(run, data); pr = Predictor.from_run(run, workers=default_workers())
+        pr.gate = fit_gate(pr, table, pr.gate.false_alarm if pr.gate is not None else .05, progress)
+        stage = run/'.refit'; shutil.rmtree(stage, ignore_errors=True); stage.mkdir()
+        pr.gate.save(stage); out = {}
+        for split, f in (('test', 'predictions.csv'), ('val', 'val_predictions.csv')):
+            if (run/f).exists():
+                out[f] = _rescored(read_predictions(run/f), pr, table[table.split == split], progress)
+                atomic_write(stage/f, lambda p: out[f].to_csv(p, index=False))
+        write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(ood_flagged_test=float(out['predictions.csv'].unlike_training.mean())))
+        before = read_predictions(run/'predictions.csv')
+        unseal(run)
+        for p in stage.iterdir(): os.replace(p, run/p.name)
+        stage.rmdir(); seal(run, 'run')
+    had = 'unlike_training' in before
+    return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if had else np.nan,
+                             after=out['predictions.csv'].groupby('label').unlike_training.mean()))
 
 # %% ../nbs/11_experiments.ipynb #7123eb14
 def run_row(r:dict)->dict:
