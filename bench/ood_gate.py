@@ -70,10 +70,11 @@ if __name__ == '__main__':
             work = Path(tmp)/r.relative_to(runs)   # real/resnet18-s0 and compare/resnet18-s0 share a name
             mine = own[r].path.tolist(); bad = corrupted(mine[:100], work/'corrupt')
             f = flags(pr, mine); by_class = rate_by_class(f, own[r].label)
-            row = dict(run=str(r.relative_to(runs)), domain='real' if r in real else 'synthetic', n_own=len(mine), n_other=len(other),
+            row = dict(run=str(r.relative_to(runs)), domain='real' if r in real else 'synthetic', views=sorted(pr.gate.means),
+                       per_class_thresholds=pr.gate.class_scale is not None, n_own=len(mine), n_other=len(other),
                        false_alarm=float(f.mean()), false_alarm_by_class=by_class, false_alarm_worst_class=max(by_class.values()),
                        detection_other_domain=rate(pr, other),
                        blank=rate(pr, blanks(work)), **{f'corrupt_{k}': rate(pr, v) for k, v in bad.items()})
             print(json.dumps(row), flush=True); res.append(row)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(runs=str(runs), refit=refit, views=sorted(pr.gate.means), seconds=round(time.time() - t0, 1), results=res), indent=1))
+    out.write_text(json.dumps(dict(runs=str(runs), refit=refit, seconds=round(time.time() - t0, 1), results=res), indent=1))
