@@ -15,11 +15,11 @@ from .report import DISCLAIMER
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
            'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'data_key', 'data_sets',
-           'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names', 'test_predictions',
-           'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
-           'patient_summary', 'predict_and_explain', 'analyse_cells', 'gate_note', 'patient_call', 'suggest_run',
-           'patient_report_html', 'image_key', 'session_memo', 'best_fused', 'fused_models', 'fusion_patients',
-           'fusion_example']
+           'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names',
+           'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods',
+           'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells', 'gate_note',
+           'patient_call', 'suggest_run', 'patient_report_html', 'image_key', 'session_memo', 'best_fused',
+           'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -71,6 +71,12 @@ def data_sets(runs:list[dict])->list[dict]:
     for r in [default_run(runs)] + comparison_runs(runs) + sorted(runs, key=lambda r: -r['metrics']['cell']['balanced_accuracy']):
         if data_key(r) not in seen: seen.add(data_key(r)); out.append(r)
     return out
+
+def data_set_name(run:dict)->str:
+    "How a data set is named in pickers: its folder (the synthetic cohort said so) and its number of classes."
+    d = run['config'].get('data')
+    return (("the synthetic cohort in " if is_synthetic(run) else '') + (Path(d).name if d else 'data not recorded')
+            + f" ({len(run['config']['classes'])} classes)")
 
 def same_data(runs:list[dict], base:dict)->list[dict]:
     "The runs trained on `base`'s data set: the comparisons' runs first (best first), then the others (ablation variants...)."
@@ -126,6 +132,19 @@ def cell_names(paths:list[str])->dict[str, str]:
 def test_predictions(run:dict)->pd.DataFrame:
     "The test predictions of a (loaded) run."
     return read_predictions(Path(run['path'])/'predictions.csv')
+
+def select_cells(cells:pd.DataFrame, # a predictions table
+                 label:str='all', predicted:str='all', # keep this true / predicted class ('all': any)
+                 wrong:bool=False, # misclassified cells only
+                 patient:str='all', # this patient's cells only
+                )->pd.DataFrame:
+    "The cells of a predictions table that match the Grad-CAM explorer's filters."
+    keep = pd.Series(True, cells.index)
+    if label != 'all': keep &= cells.label == label
+    if predicted != 'all': keep &= cells.predicted == predicted
+    if wrong: keep &= cells.label != cells.predicted
+    if patient != 'all': keep &= cells.patient_id.astype(str) == patient
+    return cells[keep]
 
 def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     "The 0/1/2 mask of a cell: `masks/<name>` beside it when the data has one, else `stain_masks` of the image."

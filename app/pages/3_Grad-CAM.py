@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
 from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods, cam_caption,
-                              localisation_table, same_data, data_sets, run_verdict, run_label, is_synthetic)
+                              localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
 from aml_nb.report import readable
@@ -12,9 +12,7 @@ header('Grad-CAM explorer')
 runs, _ = store()
 if not runs: no_runs()
 sets = {r['path']: r for r in data_sets(runs)}
-named = lambda p: (("the synthetic cohort in " if is_synthetic(sets[p]) else '') + (Path(sets[p]['config']['data']).name if sets[p]['config'].get('data') else 'data not recorded')
-                   + f" ({len(sets[p]['config']['classes'])} classes)")
-base = sets[st.selectbox('test cells of', list(sets), format_func=named, key='data')] if len(sets) > 1 else next(iter(sets.values()))
+base = sets[st.selectbox('test cells of', list(sets), format_func=lambda p: data_set_name(sets[p]), key='data')] if len(sets) > 1 else next(iter(sets.values()))
 alike = same_data(runs, base)
 synthetic_note([base])
 cells = test_predictions(base)
@@ -24,11 +22,7 @@ predicted = c2.selectbox('predicted class', ['all'] + sorted(cells.predicted.uni
 wrong = c3.checkbox('misclassified only', key='wrong')
 patients = sorted(cells.patient_id.dropna().astype(str).unique())
 patient = c4.selectbox('patient', ['all'] + patients, key='patient')
-sel = cells
-if true != 'all': sel = sel[sel.label == true]
-if predicted != 'all': sel = sel[sel.predicted == predicted]
-if wrong: sel = sel[sel.label != sel.predicted]
-if patient != 'all': sel = sel[sel.patient_id.astype(str) == patient]
+sel = select_cells(cells, true, predicted, wrong, patient)
 st.caption(f"{len(sel)} test cells of run {base['id']} match")
 if sel.empty: st.stop()
 short = cell_names(cells.path.tolist())
