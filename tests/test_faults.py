@@ -88,3 +88,25 @@ def test_a_damaged_run_is_reported_not_loaded(run_store, tmp_path):
     from aml_nb.multimodal import FusionPredictor
     f = store/'convnext_atto-s0'/'fusion'/'encoder.json'; f.write_text(f.read_text().replace('"stats"', '"stat"'))
     with pytest.raises(ValueError, match='encoder.json is damaged'): FusionPredictor(store/'convnext_atto-s0'/'fusion')
+
+
+def test_an_interrupted_gate_refit_leaves_the_run_as_it_was(run_store, tmp_path, monkeypatch):
+    "`refit_gate` stopped while it writes its staged files: the run keeps its sealed gate and predictions; a re-run completes."
+    from aml_nb import experiments
+    from aml_nb.store import artefact_problem, file_sha256, run_identity
+    run = tmp_path/'run'; shutil.copytree(run_store/'compare'/'resnet18-s0', run)
+    before = {f: file_sha256(run/f) for f in ('ood.json', 'predictions.csv', 'metrics.json', 'manifest.json')}
+    calls, real = [], experiments._rescored
+    def stop_on_second(*a, **k):   # the test split is rescored and staged; the user presses Ctrl-C during the validation split
+        calls.append(1)
+        if len(calls) == 2: raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(experiments, '_rescored', stop_on_second)
+    with pytest.raises(KeyboardInterrupt): experiments.refit_gate(run, progress=False)
+    assert (run/'.refit'/'predictions.csv').exists()                       # the stage was being written...
+    assert {f: file_sha256(run/f) for f in before} == before and artefact_problem(run) is None   # ...the run was not touched
+    monkeypatch.setattr(experiments, '_rescored', real)
+    ident = run_identity(run)
+    flags = experiments.refit_gate(run, progress=False)
+    assert artefact_problem(run) is None and run_identity(run) == ident and not (run/'.refit').exists()
+    assert list(flags.columns) == ['before', 'after'] and len(flags) == 5
