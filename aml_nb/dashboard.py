@@ -233,7 +233,8 @@ def gate_note(predictor)->str|None:
     if predictor.gate is None: return "This run has no out-of-distribution gate (it was trained before aml_nb had one): cells are not checked."
     if predictor.gate.class_scale is None:
         return ("This run's out-of-distribution gate has one threshold for all cell types (it was trained before thresholds per type): "
-                "cell types that vary more, such as myeloblasts, are flagged more often than the 5% it aims at. Train the run again for a threshold per type.")
+                f"cell types that vary more, such as myeloblasts, are flagged more often than the {predictor.gate.false_alarm:.0%} it aims at. "
+                "Refit it (`aml-nb store refit-gate RUN`) or train the run again for a threshold per type.")
     return None
 
 def patient_call(result:dict, # from `analyse_cells`

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .data import split_hash
 from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
-                          run_cells)
+                    run_cells)
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
 from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions
 from .fairness import fairness_report, fit_tau, mitigation_table
@@ -109,18 +109,17 @@ def refit_gate(run:Path|str, # a sealed run
         table = run_cells(run, data); pr = Predictor.from_run(run, workers=default_workers())
         pr.gate = fit_gate(pr, table, pr.gate.false_alarm if pr.gate is not None else .05, progress)
         stage = run/'.refit'; shutil.rmtree(stage, ignore_errors=True); stage.mkdir()
-        pr.gate.save(stage); out = {}
+        pr.gate.save(stage); was, out = {}, {}
         for split, f in (('test', 'predictions.csv'), ('val', 'val_predictions.csv')):
             if (run/f).exists():
-                out[f] = _rescored(read_predictions(run/f), pr, table[table.split == split], progress)
+                was[f] = read_predictions(run/f); out[f] = _rescored(was[f], pr, table[table.split == split], progress)
                 atomic_write(stage/f, lambda p: out[f].to_csv(p, index=False))
         write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(ood_flagged_test=float(out['predictions.csv'].unlike_training.mean())))
-        before = read_predictions(run/'predictions.csv')
         unseal(run)
         for p in stage.iterdir(): os.replace(p, run/p.name)
         stage.rmdir(); seal(run, 'run')
-    had = 'unlike_training' in before
-    return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if had else np.nan,
+    before = was['predictions.csv']
+    return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if 'unlike_training' in before else np.nan,
                              after=out['predictions.csv'].groupby('label').unlike_training.mean()))
 
 # %% ../nbs/11_experiments.ipynb #7123eb14
