@@ -17,8 +17,10 @@ import sys
 from aml_nb.data import read_cells
 from aml_nb.tune import tune
 data, arch, study, preset = sys.argv[1:]
+import optuna
 s = tune(read_cells(data, validate=False), arch, study, preset, trials=0, progress=False)   # create (or open) the study
-if not s.trials:   # the reference recipe first: AdamW, wd 0.05, light augmentation, Mixup 0.2, label smoothing 0.1, SWA last quarter
+optuna.storages.fail_stale_trials(s)   # trials of a worker that was killed (a restart) count as failed, not as running
+if all(t.state == optuna.trial.TrialState.FAIL for t in s.trials):   # the reference recipe first (again, if it never finished): AdamW, wd 0.05, light augmentation, Mixup 0.2, label smoothing 0.1, SWA last quarter
     s.enqueue_trial(dict(lr=1e-3 if arch.startswith('vit') else 2e-3, weight_decay=.05, aug=1/3, mixup=.2, cutmix=0., label_smoothing=.1,
                          drop_path=.1, batch_size=128, warmup_epochs=1., swa_start=.75, swa_lr=.1, balance='sampler'))
 PY
