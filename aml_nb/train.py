@@ -82,7 +82,8 @@ PRESETS = {
     'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75, aug='light', workers=2),
                 per_arch=dict(vit=dict(lr=1e-3))),
     'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75,
-                                                drop_path=.1, workers=12))}
+                                                aug='light', drop_path=.1, workers=12),
+                  per_arch=dict(vit=dict(lr=1e-3)))}
 
 def _check_settings(d:dict, where:str):
     "Refuse unknown TrainConfig fields in a preset, naming where they are."

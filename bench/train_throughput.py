@@ -6,7 +6,7 @@ Target: Trainer >= 0.85 x bare.
     python bench/train_throughput.py [--data ../shared/data/blood9] [--arch convnext_atto --img-size 64 --batch-size 32 --workers 2]
 
 Reports the Trainer twice: with the plain recipe (no Mixup, no augmentation, no SWA: the loop's own overhead) and
-with the full recipe of the presets (Mixup, strong augmentation, SWA), so that the cost of the recipe is visible.
+with the full recipe at its heaviest (Mixup, strong augmentation, SWA), so that the most the recipe costs is visible.
 """
 import argparse, json, os, platform, tempfile, time
 from pathlib import Path
