@@ -21,11 +21,11 @@ from .store import atomic_write, file_sha256, write_json, json_sha, record_split
 from .models import create_model, save_model, model_norm, resolve_device, world_rank, family, FAMILIES
 
 # %% auto #0
-__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'PRESETS', 'RUNTIME', 'TrainConfig', 'load_preset',
-           'preset_settings', 'preset_config', 'preset_table', 'class_weights', 'epoch_seed', 'EpochSampler',
-           'WeightedSoftTargetCrossEntropy', 'make_criterion', 'lr_factor', 'flatten_state', 'unflatten_state',
-           'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything', 'use_memory', 'run_config',
-           'run_fingerprint', 'Trainer', 'predict_loader', 'train_run']
+__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'SLOWER_VIT', 'PRESETS', 'RUNTIME',
+           'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table', 'class_weights',
+           'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion', 'lr_factor',
+           'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything',
+           'use_memory', 'run_config', 'run_fingerprint', 'Trainer', 'predict_loader', 'train_run']
 
 # %% ../nbs/05_train.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -76,14 +76,13 @@ class TrainConfig:
 # %% ../nbs/05_train.ipynb #5bc12136
 QUICK_ARCHS = ['convnext_atto', 'resnet18', 'vit_tiny_patch16_224']
 PAPER_ARCHS = ['convnext_tiny', 'resnet50', 'vit_small_patch16_224']
+REFERENCE = dict(lr=2e-3, swa_start=.75, aug='light')   # the from-scratch recipe every preset shares (FACTS.md reference)
+SLOWER_VIT = dict(vit=dict(lr=1e-3))                     # ViTs from scratch want half the learning rate
 PRESETS = {
-    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, lr=2e-3, warmup_epochs=1, swa_start=.75, aug='light', workers=2),
-                  per_arch=dict(vit=dict(lr=1e-3))),
-    'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75, aug='light', workers=2),
-                per_arch=dict(vit=dict(lr=1e-3))),
-    'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, lr=2e-3, warmup_epochs=3, swa_start=.75,
-                                                aug='light', drop_path=.1, workers=12),
-                  per_arch=dict(vit=dict(lr=1e-3)))}
+    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, warmup_epochs=1, workers=2, **REFERENCE), per_arch=SLOWER_VIT),
+    'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, warmup_epochs=3, workers=2, **REFERENCE), per_arch=SLOWER_VIT),
+    'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, warmup_epochs=3, drop_path=.1, workers=12, **REFERENCE),
+                  per_arch=SLOWER_VIT)}
 
 def _check_settings(d:dict, where:str):
     "Refuse unknown TrainConfig fields in a preset, naming where they are."

@@ -13,11 +13,10 @@ mkdir -p "$OUT" "$STUDIES"
 for arch in $ARCHS; do
   study="$STUDIES/$arch"
   python - "$BLOOD9" "$arch" "$study" "$PRESET" <<'PY'
-import sys
+import sys, optuna
 from aml_nb.data import read_cells
 from aml_nb.tune import tune
 data, arch, study, preset = sys.argv[1:]
-import optuna
 s = tune(read_cells(data, validate=False), arch, study, preset, trials=0, progress=False)   # create (or open) the study
 optuna.storages.fail_stale_trials(s)   # trials of a worker that was killed (a restart) count as failed, not as running
 if all(t.state == optuna.trial.TrialState.FAIL for t in s.trials):   # the reference recipe first (again, if it never finished): AdamW, wd 0.05, light augmentation, Mixup 0.2, label smoothing 0.1, SWA last quarter
