@@ -10,8 +10,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
            'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain',
-           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_refit_gate', 'cmd_mil', 'port_free', 'free_port',
-           'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
+           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness', 'cmd_refit_gate', 'cmd_mil',
+           'port_free', 'free_port', 'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -36,6 +36,9 @@ def _train_args(p, out_default:str|None):
     g.add_argument('--optimizer', choices=['adamw', 'sgd'], help='optimizer (sgd: Nesterov)')
     g.add_argument('--balance', choices=['none', 'sampler', 'loss', 'both'], help='bias mitigation for rare classes')
     g.add_argument('--aug', help="augmentation strength: a number from 0 to 1, or none, light, strong")
+    g.add_argument('--stain', type=float, help="stain augmentation strength from 0 to 1 (HED jitter, other training cells' colours)")
+    g.add_argument('--scale-jitter', dest='scale_jitter', type=float, help='zoom cells in or out by up to 1 + this (0.7: x1/1.7 to x1.7)')
+    g.add_argument('--stain-norm', dest='stain_norm', choices=['none', 'reinhard'], help="stain normalisation of every cell the model sees (reinhard: LAB, to the training cells' mean)")
     g.add_argument('--mixup', type=float, help='Mixup alpha (0: off)'); g.add_argument('--no-mixup', dest='mixup', action='store_const', const=0., help='turn Mixup off')
     g.add_argument('--swa', dest='swa', action='store_true', default=None, help='average weights over the last epochs (SWA)')
     g.add_argument('--no-swa', dest='swa', action='store_false', help='turn SWA off')
@@ -104,6 +107,11 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--runs', default='runs', help='run store')
     p = _sub(s, 'refit-gate', "fit runs' out-of-distribution gates again with today's code (weights unchanged)", 'cmd_refit_gate')
     p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
+    p = _sub(sub, 'robustness', "score runs' test cells under another lab's stain, scanner and optics (writes RUN/robustness.json)", 'cmd_robustness')
+    p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
+    p.add_argument('--shifts', nargs='+', help='shifts to score (default: all that apply): as_scanned, site_colours, site_colours_scale, stain_amount, blur, gamma, jpeg')
+    p.add_argument('--cells', help="score these labelled cells (any layout: another lab's, say) instead of the run's test split; needs --out")
+    p.add_argument('--out', help='JSON file to write the scores of --cells to')
     p = _sub(sub, 'app', 'start the dashboard', 'cmd_app')
     p.add_argument('--runs', default='runs', help='run store to show'); p.add_argument('--port', type=int, default=8501, help='port')
     p.add_argument('--address', default='localhost', help='address to listen on')
@@ -250,6 +258,30 @@ def cmd_store(a):
     if s.empty: print(f"{a.runs}: no runs"); return
     print(s.round(1).to_string(index=False))
     print(f"total {s.mb.sum():.0f} MB in {len(s)} runs, of which {s.checkpoint_mb.sum():.0f} MB resume checkpoints")
+
+def _ours(f:Path)->bool:
+    "Whether `f` is a robustness file of other cells that `aml-nb robustness --cells` wrote."
+    try: d = json.loads(f.read_text())
+    except (OSError, UnicodeDecodeError, ValueError): return False
+    return isinstance(d, dict) and isinstance(d.get('made_from'), dict) and 'cells' in d['made_from'] and 'shifts' in d
+
+def cmd_robustness(a):
+    "Score runs under SHIFTS: into each run's robustness.json, or (--cells) other cells into --out."
+    from aml_nb.experiments import add_robustness, robustness, robustness_table
+    from aml_nb.infer import Predictor, default_workers
+    from aml_nb.data import read_cells
+    from aml_nb.store import run_identity, write_json
+    if a.cells and (not a.out or len(a.run) > 1): raise ValueError("--cells needs --out and one run")
+    for run in a.run:
+        if a.cells:
+            out = Path(a.out)
+            if out.exists() and not (out.is_file() and out.suffix == '.json' and _ours(out)):
+                raise ValueError(f"{out}: exists and is not a robustness file aml_nb wrote; choose another --out")
+            rob = robustness(Predictor.from_run(run, workers=default_workers()), read_cells(a.cells), a.shifts)
+            write_json(out, rob | dict(made_from=run_identity(run) | dict(cells=str(Path(a.cells).resolve()))))
+        else: rob = add_robustness(run, a.data, a.shifts)
+        print(f"{run}: {rob['cells']} cells" + (f" from {a.cells}" if a.cells else " (its test split)") + f"; written to {a.out or Path(run)/'robustness.json'}")
+        print(robustness_table(rob).round(3).to_string(index=False))
 
 def cmd_refit_gate(a):
     "Fit runs' out-of-distribution gates again with today's code; the share of each class's test cells flagged, before and after."

@@ -18,8 +18,8 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE'
            'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names',
            'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods',
            'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells', 'gate_note',
-           'patient_call', 'suggest_run', 'patient_report_html', 'image_key', 'session_memo', 'best_fused',
-           'fused_models', 'fusion_patients', 'fusion_example']
+           'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'image_key', 'session_memo',
+           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -260,6 +260,25 @@ def patient_call(result:dict, # from `analyse_cells`
                       interval=(float(np.quantile(boot, .025)), float(np.quantile(boot, .975))),
                       average_predicted=classes[int(mean.argmax())], average_probability=float(mean.max()),
                       order=out['used'][order], weights=None if weights is None else weights[order])
+
+# %% ../nbs/17_dashboard.ipynb #996e6820
+def robustness_note(run:dict, # a run as `load_run` gives it
+                    silent:float=.05, # the share of silent misses worth a warning
+                   )->str|None:
+    "What the Predict page says when the run misses blasts without a flag under another lab's stain or scale (None: nothing to say)."
+    rob = run.get('robustness')
+    if not rob: return "This run has no robustness record, so how it reads another lab's cells is unknown (`aml-nb robustness RUN` adds one)."
+    bad = [(m['blast']['silent_misses'], m['blast']['recall'], m['what'], name) for name, m in rob['shifts'].items()
+           if (m.get('blast') or {}).get('silent_misses') is not None and m['blast']['silent_misses'] > silent]
+    if not bad: return None
+    sm, rec, what, name = max(bad, key=lambda b: b[0])
+    normalised = (run.get('config') or {}).get('train', {}).get('stain_norm', 'none') != 'none'
+    advice = ("A run trained with `--stain-norm reinhard` removes the colour part (see the Compare page's robustness tab)." if 'scale' not in name and not normalised
+              else "No setting of aml_nb corrects a lab's imaging scale yet: prefer cells imaged at the scale of its training cells." if 'scale' in name
+              else "See the Compare page's robustness tab.")
+    return (f"On its own test cells under another lab's conditions ({what}), this model called {rec:.0%} of blasts a blast and "
+            f"**{sm:.0%} were silent misses** (neither called a blast nor flagged): cells from a lab other than its training cells' can be "
+            f"misread without a warning. {advice}")
 
 # %% ../nbs/17_dashboard.ipynb #4f2a7d95
 def suggest_run(images:list[Image.Image], runs:list[dict], load)->tuple[dict|None, pd.DataFrame]:

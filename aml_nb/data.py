@@ -2,7 +2,7 @@
 
 # %% ../nbs/00_data.ipynb #73f6dfdd
 from __future__ import annotations
-import hashlib, io, math, os, warnings
+import hashlib, io, math, os, re, warnings
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
 import numpy as np, pandas as pd
@@ -13,15 +13,17 @@ from torchvision.transforms import v2 as T
 
 # %% auto #0
 __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'OTHER_IMAGE_EXTS',
-           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX',
-           'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'JPEG_DECODERS',
-           'cell_table', 'report_row', 'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb',
-           'image_problem', 'read_class_folders', 'read_lmu_annotations', 'read_lmu', 'read_patient_table',
-           'read_patient_folders', 'join_cell_types', 'join_demographics', 'detect_layout', 'duplicate_report',
-           'read_cells', 'split_table', 'split_hash', 'pack_real_cells', 'write_real_cells', 'aug_strength',
-           'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'load_cell', 'normalise', 'CellDataset',
-           'decode_cells', 'random_theta', 'warp', 'jitter', 'BatchAugment', 'jpeg_decoder', 'read_jpeg',
-           'decode_jpegs', 'cpu_count', 'set_threads', 'summarize', 'format_summary']
+           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'SITE_BY_PREFIX', 'READERS', 'REAL_CELLS',
+           'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX',
+           'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX', 'JPEG_DECODERS', 'cell_table', 'report_row',
+           'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb', 'image_problem', 'read_class_folders',
+           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_cell_types',
+           'join_demographics', 'site_by_name', 'assign_sites', 'detect_layout', 'duplicate_report', 'read_cells',
+           'split_table', 'split_hash', 'pack_real_cells', 'write_real_cells', 'aug_strength', 'aug_params', 'Rot90',
+           'cell_transforms', 'decode_size', 'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta',
+           'warp', 'lab_stats', 'colour_transfer', 'cell_colours', 'StainNorm', 'hed_scale', 'StainAugment',
+           'background', 'zoom', 'jitter', 'BatchAugment', 'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count',
+           'set_threads', 'summarize', 'site_warnings', 'format_summary']
 
 # %% ../nbs/00_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -303,6 +305,32 @@ def join_demographics(t:pd.DataFrame, pt:pd.DataFrame, source='metadata')->pd.Da
     out.attrs = t.attrs
     return out
 
+# %% ../nbs/00_data.ipynb #08f678ad
+SITE_BY_PREFIX = {**dict.fromkeys(LMU_CLASSES, 'Munich'),   # AML-Cytomorphology_LMU (Matek et al. 2019): white background
+                  **dict.fromkeys(('BA', 'BNE', 'SNE', 'NEUTROPHIL', 'EO', 'ERB', 'LY', 'MO', 'IG', 'MY', 'MMY', 'PMY', 'PLATELET'), 'Barcelona')} # PBC (Acevedo et al. 2020)
+
+def site_by_name(path:str)->str:
+    "The site a file named as in AML-Cytomorphology_LMU or PBC (`MYO_0001`, `SNE_12345`: `SITE_BY_PREFIX`) comes from, or 'unknown'."
+    m = re.fullmatch(r'([A-Z]+)_(\d+)', Path(path).stem)
+    return SITE_BY_PREFIX.get(m[1], 'unknown') if m else 'unknown'
+
+def assign_sites(t:pd.DataFrame, root:Path|str)->pd.DataFrame:
+    "Fill the `site` (and, when known, `pixel_um`) column of a CellTable: its own, then `<root>/sites.csv`, then file names."
+    root, t = Path(root), t.copy()
+    site = t['site'] if 'site' in t else pd.Series(pd.NA, index=t.index, dtype=object)
+    f = root/'sites.csv'
+    if f.exists():
+        s = pd.read_csv(f, dtype={'path': str, 'site': str})
+        if not {'path', 'site'} <= set(s.columns): raise ValueError(f"{f}: needs columns 'path' and 'site' (has {list(s.columns)})")
+        rel = t.path.map(lambda p: os.path.relpath(p, root)).map(Path).map(Path.as_posix)
+        s.index = s.path.map(lambda p: Path(p).as_posix())
+        site = site.fillna(rel.map(s.site))
+        if 'pixel_um' in s: t['pixel_um'] = pd.to_numeric(rel.map(s.pixel_um), errors='coerce')
+    named = t.path.map(site_by_name)
+    if (named == 'unknown').any(): named[:] = 'unknown'   # the naming rule holds for collections of those sources' files alone, not for a lab's own "LY_12.png"
+    t['site'] = site.fillna(named).fillna('unknown').astype(str)
+    return t
+
 # %% ../nbs/00_data.ipynb #cfe7b4ba
 READERS = dict(folders=read_class_folders, lmu=read_lmu, patients=read_patient_folders)
 
@@ -336,11 +364,11 @@ def read_cells(root:Path|str, # a folder in any supported layout
     "Read any supported collection into a CellTable."
     layout = detect_layout(root) if layout == 'auto' else layout
     if layout not in READERS: raise ValueError(f"unknown layout {layout!r}; choose from {list(READERS)}")
-    t = READERS[layout](root, **kwargs)
+    t = assign_sites(READERS[layout](root, **kwargs), root)
     if kwargs.get('validate', True):
         dups = duplicate_report(t); t.attrs['report'] += dups
         if dups: warnings.warn(f"{root}: {len(dups)} image(s) identical to another in another split or class, e.g. {dups[0]['path']}: {dups[0]['problem']}")
-    t.attrs['layout'], t.attrs['root'] = layout, str(root)
+    t.attrs |= dict(layout=layout, root=str(root))
     return t
 
 # %% ../nbs/00_data.ipynb #7367a647
@@ -460,18 +488,28 @@ class Rot90:
     "Rotate by a random multiple of 90 degrees (torchvision has no such transform)."
     def __call__(self, x): return torch.rot90(x, int(torch.randint(4, ())), dims=(-2, -1))
 
+class _PerCell:
+    "A batch transform (stain normalisation or augmentation) applied to one cell (3, H, W)."
+    def __init__(self, f): self.f = f
+    def __call__(self, x): return self.f(x[None])[0]
+
 def cell_transforms(img_size:int, # the model's input side in pixels
                     train:bool=False, # add augmentation
                     aug:str|float='strong', # augmentation strength in [0, 1] or a level name (used when train)
                     mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
+                    stain_norm=None, # the run's `StainNorm` (applied first, as in every path)
+                    stain=None, # a `StainAugment` (used when train)
+                    scale_jitter:float=0., # zoom in or out by up to 1 + this (used when train)
                    )->T.Compose:
     "Decode-side transforms: PIL RGB -> normalised float tensor of `img_size` x `img_size`."
     st = aug_params(aug)
-    to_t = [T.ToImage(), T.ToDtype(torch.float32, scale=True)]
-    if not train or aug_strength(aug) == 0: return T.Compose([T.Resize((img_size, img_size), antialias=True), *to_t, T.Normalize(mean, std)])
+    to_t = [T.ToImage(), T.ToDtype(torch.float32, scale=True)] + ([_PerCell(stain_norm)] if stain_norm else [])
+    if not train or (aug_strength(aug) == 0 and not (stain and stain.strength) and not scale_jitter):
+        return T.Compose([T.Resize((img_size, img_size), antialias=True), *to_t, T.Normalize(mean, std)])
+    zoom_ = [T.RandomAffine(0, scale=(1 / (1 + scale_jitter), 1 + scale_jitter))] if scale_jitter else []   # fills with black (the batch path fills with the background)
     return T.Compose([T.RandomResizedCrop(img_size, scale=(st['min_area'], 1.0), antialias=True),
-                      T.RandomHorizontalFlip(), T.RandomVerticalFlip(), *to_t, Rot90(), T.ColorJitter(*st['jitter']),
-                      T.Normalize(mean, std)])
+                      T.RandomHorizontalFlip(), T.RandomVerticalFlip(), *to_t, *zoom_, Rot90(), *([_PerCell(stain)] if stain else []),
+                      T.ColorJitter(*st['jitter']), T.Normalize(mean, std)])
 
 # %% ../nbs/00_data.ipynb #ad31111a
 def decode_size(img_size:int, # the model's input side
@@ -489,10 +527,12 @@ def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
 
 def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
               mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
+              stain_norm=None, # the run's `StainNorm`, applied first (as in every path that feeds its model)
              )->torch.Tensor:
     "Cells -> normalised float on their own device: the last steps of the evaluation transform."
     m, s = (torch.tensor(v, device=x.device).view(-1, 1, 1) for v in (mean, std))
-    return ((x.float() / 255 if x.dtype == torch.uint8 else x) - m) / s
+    x = x.float() / 255 if x.dtype == torch.uint8 else x
+    return ((stain_norm(x) if stain_norm else x) - m) / s
 
 # %% ../nbs/00_data.ipynb #10b7f198
 class CellDataset(Dataset):
@@ -555,21 +595,144 @@ def decode_cells(paths:list[str], size:int, # the images, and the side they are 
 
 def random_theta(n:int, g:torch.Generator, # how many, and the generator to draw from
                  min_area:float=.6, # smallest crop, as a share of the image area (aspect ratio 3/4..4/3)
+                 scale_jitter:float=0., # then zoomed in or out by a factor up to 1 + this (log-uniform)
                 )->torch.Tensor: # (n, 2, 3) affine matrices for `F.affine_grid`
-    "Random resized crops with random flips and quarter turns, as affine maps from output to input coordinates."
+    "Random resized crops with random flips, quarter turns and zoom, as affine maps from output to input coordinates."
     r = lambda: torch.rand(n, generator=g)
     area, ratio = min_area + (1 - min_area) * r(), torch.exp((2 * r() - 1) * math.log(4 / 3))
     w, h = (area * ratio).sqrt().clamp(max=1), (area / ratio).sqrt().clamp(max=1)
-    cx, cy = (2 * r() - 1) * (1 - w), (2 * r() - 1) * (1 - h)
+    if scale_jitter: z = torch.exp((2 * r() - 1) * math.log1p(scale_jitter)); w, h = w * z, h * z   # z > 1: more comes into view
+    cx, cy = (2 * r() - 1) * (1 - w).abs(), (2 * r() - 1) * (1 - h).abs()
     fx, fy = torch.where(r() < .5, -1., 1.), torch.where(r() < .5, -1., 1.)
     k = torch.randint(4, (n,), generator=g)
     c, s = torch.tensor([1., 0., -1., 0.])[k], torch.tensor([0., 1., 0., -1.])[k]   # exact quarter turns
     return torch.stack([torch.stack([w * fx * c, -w * fx * s, cx], -1), torch.stack([h * fy * s, h * fy * c, cy], -1)], 1)
 
-def warp(x:torch.Tensor, theta:torch.Tensor, img_size:int)->torch.Tensor:
+def warp(x:torch.Tensor, theta:torch.Tensor, img_size:int,
+         fill:torch.Tensor|None=None, # (B, 3) colour of what lies outside the image (default: the image mirrored)
+        )->torch.Tensor:
     "Sample `img_size` x `img_size` images from float images `x` (B, 3, S, S) through affine maps `theta` (B, 2, 3)."
     grid = F.affine_grid(theta.to(x), (len(x), x.shape[1], img_size, img_size), align_corners=False)
-    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+    if fill is None: return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+    f = fill.to(x).view(len(x), -1, 1, 1)
+    return F.grid_sample(x - f, grid, mode='bilinear', padding_mode='zeros', align_corners=False) + f
+
+# %% ../nbs/00_data.ipynb #6b41da6f
+import kornia
+
+_YCC = torch.tensor([[.299, .587, .114], [-.168736, -.331264, .5], [.5, -.418688, -.081312]])   # JPEG's YCbCr (offsets dropped)
+_ycc = lambda x: torch.einsum('ij,bjhw->bihw', _YCC.to(x), x)
+_rgb_from_ycc = lambda c: torch.einsum('ij,bjhw->bihw', torch.linalg.inv(_YCC).to(c), c)
+COLOUR_SPACES = dict(lab=(kornia.color.rgb_to_lab, kornia.color.lab_to_rgb), ycc=(_ycc, _rgb_from_ycc)) # name -> (from RGB, to RGB)
+
+def lab_stats(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+              space:str='lab', # a key of COLOUR_SPACES
+             )->torch.Tensor: # (B, 6): mean and standard deviation of each channel of each image
+    "Each image's colour statistics: mean and spread per channel of CIE LAB (or YCbCr)."
+    c = COLOUR_SPACES[space][0](x.float())
+    return torch.cat([c.mean((2, 3)), c.std((2, 3))], 1)
+
+def colour_transfer(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+                    target:torch.Tensor, # (6,) or (B, 6): the channel means and spreads to give each image (`lab_stats`)
+                    space:str='lab', # a key of COLOUR_SPACES
+                   )->torch.Tensor:
+    "Reinhard's colour transfer: each image's per-channel mean and spread in `space` set to `target`'s."
+    to, back = COLOUR_SPACES[space]
+    c = to(x.float())
+    m, s = c.mean((2, 3), keepdim=True), c.std((2, 3), keepdim=True).clamp_min(1e-3)
+    t = torch.as_tensor(target).to(c).reshape(-1, 6, 1, 1)
+    return back((c - m) / s * t[:, 3:] + t[:, :3]).clamp(0, 1)
+
+# %% ../nbs/00_data.ipynb #131a5c95
+STAIN_NORMS = ('none', 'reinhard') # stain normalisation methods: none, or Reinhard's LAB transfer to the training cells' mean colours
+
+def _unit(x:torch.Tensor)->torch.Tensor: return x.float() / 255 if x.dtype == torch.uint8 else x
+
+def cell_colours(cells:torch.Tensor, # cells (N, 3, H, W), uint8 or floats in [0, 1]
+                 space:str='lab', chunk:int=256)->torch.Tensor: # (N, 6) `lab_stats` in `space`
+    "The colour statistics of many cells, a chunk at a time."
+    return torch.cat([lab_stats(_unit(cells[i:i + chunk]), space) for i in range(0, len(cells), chunk)]).cpu()
+
+class StainNorm:
+    "A run's stain normalisation: every cell's colours mapped to one target before the model sees it ('none': unchanged)."
+    def __init__(self, method:str='none', # one of STAIN_NORMS
+                 target=None, # (6,) LAB means and spreads (`StainNorm.fit`)
+                ):
+        if method not in STAIN_NORMS: raise ValueError(f"stain_norm must be one of {STAIN_NORMS}, not {method!r}")
+        if method != 'none' and target is None: raise ValueError(f"stain normalisation {method!r} needs a target: use StainNorm.fit")
+        self.method, self.target = method, None if method == 'none' else torch.as_tensor(target, dtype=torch.float32)
+    def __bool__(self): return self.method != 'none'
+    def __repr__(self): return f"StainNorm({self.method!r}" + (f", target={[round(float(v), 1) for v in self.target]})" if self else ')')
+
+    def __call__(self, x:torch.Tensor)->torch.Tensor:
+        "RGB cells (B, 3, H, W) or one cell (3, H, W), floats in [0, 1] (uint8 is scaled), normalised."
+        if not self: return _unit(x)
+        y = colour_transfer(_unit(x)[None] if x.dim() == 3 else _unit(x), self.target)
+        return y[0] if x.dim() == 3 else y
+
+    def apply_uint8(self, x:torch.Tensor, chunk:int=256)->torch.Tensor:
+        "Normalise uint8 cells (N, 3, H, W) in chunks, back to uint8 (training cells, normalised once when decoded)."
+        if not self: return x
+        return torch.cat([(self(x[i:i + chunk]) * 255).round().byte() for i in range(0, len(x), chunk)]) if len(x) else x
+
+    @classmethod
+    def fit(cls, method:str, cells:torch.Tensor, # a method of STAIN_NORMS, and training cells (N, 3, H, W), uint8 or [0, 1]
+            chunk:int=256)->StainNorm:
+        "The normalisation towards the mean colour statistics of `cells`."
+        if method == 'none': return cls()
+        return cls(method, [round(float(v), 4) for v in cell_colours(cells, chunk=chunk).mean(0)])   # rounded as stored, so training and scoring use the same numbers
+
+    def info(self)->dict:
+        "What a model file records of it (`from_info` rebuilds it)."
+        return dict(method=self.method, target=None if not self else [float(v) for v in self.target])
+    @classmethod
+    def from_info(cls, d:dict|None)->StainNorm: return cls(**d) if d else cls()
+
+# %% ../nbs/00_data.ipynb #4c8a00d9
+RGB_FROM_HED = torch.tensor([[.65, .70, .29], [.07, .99, .11], [.27, .57, .78]]) # rows: haematoxylin, eosin, DAB in optical density
+STAIN_MAX = dict(hed=.35, renorm=.8) # at stain strength 1: stain amounts scaled by up to +-35% per cell; share of cells given another cell's colours
+
+def hed_scale(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+              a:torch.Tensor, # (B, 3): factors for the haematoxylin, eosin and DAB amounts of each image
+             )->torch.Tensor:
+    "Each image's stain amounts multiplied by `a`, by colour deconvolution."
+    m = RGB_FROM_HED.to(x); od = -torch.log(x.clamp_min(1 / 512))
+    stains = torch.einsum('ji,bjhw->bihw', torch.linalg.inv(m), od) * a.to(x).view(-1, 3, 1, 1)
+    return torch.exp(-torch.einsum('ji,bjhw->bihw', m, stains)).clamp(0, 1)
+
+class StainAugment:
+    "Stain augmentation of a batch: HED jitter of stain amounts, and a share of the cells re-normalised towards other training cells' colours."
+    def __init__(self, strength:float=0., # 0: off; 1: STAIN_MAX
+                 pool:torch.Tensor|None=None, # (N, 6) YCbCr statistics of training cells (`lab_stats(..., 'ycc')`): the colours to draw from
+                ):
+        if not 0 <= strength <= 1: raise ValueError(f"stain must be from 0 to 1, not {strength}")
+        self.strength, self.pool = float(strength), pool
+
+    def __call__(self, x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+                 g:torch.Generator|None=None)->torch.Tensor:
+        "Augmented images, random numbers from `g` (the global generator when None)."
+        if self.strength == 0: return x
+        n = len(x); r = lambda *shape: torch.rand(*shape, generator=g)
+        x = hed_scale(x, 1 + (2 * r(n, 3) - 1) * STAIN_MAX['hed'] * self.strength)
+        if self.pool is None or not len(self.pool): return x
+        pick, on = torch.randint(len(self.pool), (n,), generator=g), r(n) < STAIN_MAX['renorm'] * self.strength
+        if on.any(): x = torch.where(on.to(x.device).view(-1, 1, 1, 1), colour_transfer(x, self.pool[pick].to(x), 'ycc'), x)
+        return x
+
+# %% ../nbs/00_data.ipynb #b11d28e0
+def background(x:torch.Tensor)->torch.Tensor:
+    "Each image's background colour (B, 3): the median of its border pixels."
+    b = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
+    return b.median(-1).values
+
+def zoom(x:torch.Tensor, # images (B, 3, H, W) in [0, 1]
+         factor, # a number or (B,): > 1 enlarges, < 1 shrinks
+         size:int|None=None, # output side (default: the input's)
+        )->torch.Tensor:
+    "Images scaled about their centre by `factor`, the uncovered border filled with each image's background colour."
+    f = torch.as_tensor(factor, dtype=torch.float32).expand(len(x)); z = torch.zeros_like(f)
+    theta = torch.stack([torch.stack([1 / f, z, z], -1), torch.stack([z, 1 / f, z], -1)], 1)
+    return warp(x, theta, size or x.shape[-1], fill=background(x))
 
 # %% ../nbs/00_data.ipynb #9c5e96d8
 _YIQ = torch.tensor([[.299, .587, .114], [.596, -.274, -.322], [.211, -.523, .312]])
@@ -590,9 +753,14 @@ def jitter(x:torch.Tensor, # (B, 3, H, W) in [0, 1]
 
 class BatchAugment:
     "The training transform of `cell_transforms` for a whole batch of decoded uint8 cells, on the batch's device."
-    def __init__(self, img_size:int, aug:str|float='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    def __init__(self, img_size:int, aug:str|float='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                 stain:StainAugment|None=None, # stain augmentation (HED jitter, re-normalisation)
+                 scale_jitter:float=0., # zoom in or out by up to 1 + this
+                ):
         self.img_size, self.strength, self.mean, self.std = img_size, aug_strength(aug), mean, std
-        self.decode_size = decode_size(img_size, self.strength > 0)
+        self.stain, self.scale_jitter = stain or StainAugment(), scale_jitter
+        self.active = self.strength > 0 or self.stain.strength > 0 or scale_jitter > 0
+        self.decode_size = decode_size(img_size, self.active)
 
     def normalise(self, x:torch.Tensor)->torch.Tensor:
         "uint8 (B, 3, S, S) -> normalised float (B, 3, img_size, img_size), as the evaluation transform."
@@ -601,13 +769,13 @@ class BatchAugment:
 
     def __call__(self, x:torch.Tensor, g:torch.Generator)->torch.Tensor:
         "Augmented, normalised float images (B, 3, img_size, img_size) of uint8 cells `x`, random numbers from `g`."
-        if self.strength == 0: return self.normalise(x)
-        st, n = aug_params(self.strength), len(x)
-        y = warp(x.float() / 255, random_theta(n, g, st['min_area']), self.img_size)
+        if not self.active: return self.normalise(x)
+        st, n, x = aug_params(self.strength), len(x), x.float() / 255
+        y = warp(x, random_theta(n, g, st['min_area'], self.scale_jitter), self.img_size, background(x) if self.scale_jitter else None)
         b, c, s, h = st['jitter']
         f = torch.stack([1 + (2 * torch.rand(n, generator=g) - 1) * b, 1 + (2 * torch.rand(n, generator=g) - 1) * c,
                          1 + (2 * torch.rand(n, generator=g) - 1) * s, (2 * torch.rand(n, generator=g) - 1) * h], 1)
-        return normalise(jitter(y, f), self.mean, self.std)
+        return normalise(jitter(self.stain(y, g), f), self.mean, self.std)
 
 # %% ../nbs/00_data.ipynb #2d6f8a31
 from torchvision.io import decode_jpeg, ImageReadMode
@@ -675,13 +843,26 @@ def summarize(t:pd.DataFrame)->dict:
     by_class = pd.crosstab(t.label, split, margins=True, margins_name='total')
     patients = (t.dropna(subset=['patient_id']).groupby(['label']).patient_id.nunique().rename('patients').to_frame()
                 if t.patient_id.notna().any() else pd.DataFrame())
+    by_site = pd.crosstab(t.label, t.site, margins=True, margins_name='total') if 'site' in t else pd.DataFrame()
     return dict(cells=len(t), classes=t.label.nunique(), patients=int(t.patient_id.nunique()), by_class=by_class,
-                patients_per_class=patients, report=pd.DataFrame(t.attrs.get('report', []), columns=['path', 'problem', 'action']))
+                patients_per_class=patients, by_site=by_site, site_warnings=site_warnings(t),
+                report=pd.DataFrame(t.attrs.get('report', []), columns=['path', 'problem', 'action']))
+
+def site_warnings(t:pd.DataFrame)->list[str]:
+    "Plain-words warnings for classes that come from one site only, a site other than the one most cells come from."
+    if 'site' not in t: return []
+    known = t[t.site != 'unknown']
+    if known.site.nunique() < 2: return []
+    main, per = known.site.value_counts().index[0], known.groupby('label').site.unique()   # a class of the main site alone is the usual case
+    return [f"every {c} cell ({(known.label == c).sum()}) comes from {s[0]}: a model can learn {s[0]}'s stain and scanner instead of the cell; "
+            f"judge it on cells of {c} from another site, or with stain augmentation and `aml-nb robustness`" for c, s in per.items() if len(s) == 1 and s[0] != main]
 
 def format_summary(s:dict)->str:
     "A plain-text rendering of `summarize` for the terminal."
     out = [f"{s['cells']} cells, {s['classes']} classes, {s['patients'] or 'unknown'} patients", '', s['by_class'].to_string()]
     if len(s['patients_per_class']): out += ['', s['patients_per_class'].to_string()]
+    if len(s.get('by_site', [])): out += ['', 'cells per class and site (where each was stained and scanned):', s['by_site'].to_string()]
+    out += [f"warning: {w}" for w in s.get('site_warnings', [])]
     r = s['report']
     out += ['', f"{len(r)} file(s) skipped or noted" + (':' if len(r) else '')]
     if len(r): out.append(r.to_string(index=False, max_colwidth=80))

@@ -9,9 +9,9 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
                              roc_auc_score, confusion_matrix)
 
 # %% auto #0
-__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'HEADLINE', 'prob_columns', 'predictions_table', 'cell_predictions',
+__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'HEADLINE', 'BLAST_CLASSES', 'prob_columns', 'predictions_table', 'cell_predictions',
            'read_predictions', 'prob_matrix', 'expected_calibration_error', 'classification_metrics', 'bootstrap_ci',
-           'with_intervals', 'paired_delta_ci', 'aggregate_patients', 'evaluate_predictions']
+           'with_intervals', 'paired_delta_ci', 'aggregate_patients', 'evaluate_predictions', 'shift_metrics']
 
 # %% ../nbs/06_evaluate.ipynb #f5459ace
 def prob_columns(classes:list[str])->list[str]: return [f'p_{c}' for c in classes]
@@ -142,4 +142,26 @@ def evaluate_predictions(preds:pd.DataFrame, classes:list[str], n_resamples:int=
     if preds.patient_id.notna().all() and len(preds):
         out['patient_mean'] = one(aggregate_patients(preds, classes, 'mean'))
         out['patient_vote'] = one(aggregate_patients(preds, classes, 'vote'))
+    return out
+
+# %% ../nbs/06_evaluate.ipynb #4ce593bb
+BLAST_CLASSES = ('myeloblast',) # the AML blast among cell types, where a model has it
+
+def shift_metrics(y:np.ndarray, # true class indices
+                  pred:np.ndarray, # predicted class indices
+                  flagged:np.ndarray|None, # the gate's flags (None: the run has no gate)
+                  classes:list[str])->dict:
+    "Balanced accuracy, recall per class, flag rate and silent errors of one scoring; the blast's silent misses and false blasts."
+    flagged = np.zeros(len(y), bool) if flagged is None else np.asarray(flagged, bool)
+    rec = _recalls(y, pred, -1) if len(y) else np.full(len(classes), np.nan)
+    out = dict(cells=int(len(y)), balanced_accuracy=float(np.nanmean(rec)), recall={c: None if np.isnan(r) else float(r) for c, r in zip(classes, rec)},
+               flagged=float(flagged.mean()), silent_errors=float(((pred != y) & ~flagged).mean()))
+    blast = next((classes.index(c) for c in BLAST_CLASSES if c in classes), None)
+    if blast is not None:
+        b, nb_ = y == blast, y != blast
+        out['blast'] = dict(cls=classes[blast], cells=int(b.sum()),
+                            recall=float((pred[b] == blast).mean()) if b.any() else None,
+                            silent_misses=float(((pred[b] != blast) & ~flagged[b]).mean()) if b.any() else None,
+                            called_blast=float((pred[nb_] == blast).mean()) if nb_.any() else None,
+                            silent_false_blasts=float(((pred[nb_] == blast) & ~flagged[nb_]).mean()) if nb_.any() else None)
     return out

@@ -2,24 +2,129 @@
 
 # %% ../nbs/11_experiments.ipynb #2e83df92
 from __future__ import annotations
-import json, os, shutil, time
-from dataclasses import asdict, replace
+import json, math, os, shutil, time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-import numpy as np, pandas as pd, torch
-from .data import split_hash
+from typing import Callable
+import numpy as np, pandas as pd, torch, kornia
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+from .data import split_hash, decode_cells, colour_transfer, cell_colours, hed_scale, zoom
 from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
                     run_cells)
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
-from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions
+from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics
 from .fairness import fairness_report, fit_tau, mitigation_table
 from .ood import OODGate
 from .infer import Predictor, predict_table, default_workers
 from .models import load_model
-from .explain import localisation_summary
+from .explain import localisation_summary, stain_masks
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'inference_speed', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'refit_gate', 'run_row',
-           'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary']
+__all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shared_types', 'site_scales', 'shift_context', 'robustness', 'robustness_table',
+           'inference_speed', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'refit_gate', 'add_robustness',
+           'run_row', 'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary']
+
+# %% ../nbs/11_experiments.ipynb #63a6db30
+def _site_colours(x, ctx, g):
+    "Each cell given the mean LAB statistics of the next site's cells."
+    return colour_transfer(x, ctx['target_colours'])
+def _site_scale(x, ctx, g): return zoom(_site_colours(x, ctx, g), ctx['target_zoom'])
+def _stain(x, ctx, g):
+    a = torch.ones(len(x), 3); a[:, :2] = .65 + .7 * torch.rand(len(x), 2, generator=g)
+    return hed_scale(x, a)
+def _blur(x, ctx, g): return kornia.filters.gaussian_blur2d(x, (5, 5), (1., 1.))
+def _gamma(x, ctx, g): return x.clamp_min(0) ** torch.exp((2 * torch.rand(len(x), 1, 1, 1, generator=g) - 1) * math.log(1.5))
+def _jpeg(x, ctx, g):
+    from torchvision.io import encode_jpeg, decode_jpeg
+    u8 = (x * 255).round().byte()
+    return torch.stack([decode_jpeg(encode_jpeg(im, quality=30)) for im in u8]).float() / 255
+
+@dataclass(frozen=True)
+class Shift:
+    "One named change of the test cells."
+    what:str # in plain words
+    fn:Callable # (cells (B, 3, S, S) in [0, 1], context of `shift_context` for these cells, generator) -> shifted cells
+    sites:bool=False # needs two known sites
+    zooms:bool=False # works on cells decoded at twice the model's side (then resized), for the detail a zoom needs
+
+SHIFTS = dict(
+    as_scanned=Shift("the test cells as they are", lambda x, ctx, g: x),
+    site_colours=Shift("each site's cells in the other site's colours (Reinhard, LAB)", _site_colours, sites=True),
+    site_colours_scale=Shift("each site's cells in the other site's colours and at its imaging scale", _site_scale, sites=True, zooms=True),
+    stain_amount=Shift("haematoxylin and eosin amounts x0.65-1.35 per cell", _stain),
+    blur=Shift("Gaussian blur, sigma 1 px at the model's side", _blur),
+    gamma=Shift("gamma 0.67-1.5 per cell", _gamma),
+    jpeg=Shift("JPEG compression at quality 30", _jpeg))
+
+# %% ../nbs/11_experiments.ipynb #75844edd
+def shared_types(sites:np.ndarray, labels:np.ndarray)->np.ndarray:
+    "Which cells are of a type every known site has (all cells when no type is shared): what compares sites, not class mixes."
+    names = sorted(set(sites) - {'unknown'})
+    shared = [l for l in set(labels) if all(((labels == l) & (sites == s)).any() for s in names)]
+    return np.isin(labels, shared) if shared else np.ones(len(labels), bool)
+
+def site_scales(cells:torch.Tensor, # uint8 cells (N, 3, H, W)
+                sites:np.ndarray, labels:np.ndarray)->dict:
+    "Each site's imaging scale relative to the first: median linear size (square root of the area share) of the white cell, on cell types every site has."
+    size = np.array([np.sqrt((stain_masks(c.permute(1, 2, 0).cpu().numpy()) >= 1).mean()) for c in cells])
+    names, use = sorted(set(sites) - {'unknown'}), shared_types(sites, labels)
+    med = {s: float(np.median(size[use & (sites == s)])) for s in names}
+    return {s: med[s] / med[names[0]] for s in names}
+
+def shift_context(cells:torch.Tensor, sites:np.ndarray, labels:np.ndarray)->dict:
+    "Per cell: the LAB statistics of, and the zoom to, the next known site (sorted order, wrapping); unknown sites keep their own."
+    names, use = sorted(s for s in set(sites) if s != 'unknown'), shared_types(sites, labels)
+    col = cell_colours(cells)
+    mean = {s: col[torch.as_tensor(use & (sites == s))].mean(0) for s in names}   # a lab's colours, on the cell types both labs have
+    scale = site_scales(cells, sites, labels) if len(names) > 1 else {}
+    nxt = {s: names[(i + 1) % len(names)] for i, s in enumerate(names)}
+    tgt = torch.stack([mean[nxt[s]] if s in nxt else c for s, c in zip(sites, col)])
+    zf = torch.tensor([scale[nxt[s]] / scale[s] if s in nxt and scale else 1. for s in sites])
+    return dict(target_colours=tgt, target_zoom=zf, sites=names, site_scale=scale)
+
+# %% ../nbs/11_experiments.ipynb #5d5fe5cb
+def robustness(predictor:Predictor, cells:pd.DataFrame, # the run's predictor, and labelled cells (default use: its test split)
+               shifts:list[str]|None=None, # names of SHIFTS (default: all that apply)
+               seed:int=0, batch_size:int=64, progress:bool=True)->dict:
+    "Metrics of `predictor` on `cells` under each shift (`shift_metrics`), with each shift's drop from as-scanned: the content of `robustness.json`."
+    classes, img = predictor.classes, predictor.img_size
+    y = cells.label.map({c: i for i, c in enumerate(classes)})
+    if y.isna().any(): raise ValueError(f"{cells.path[y.isna()].iloc[0]}: label {cells.label[y.isna()].iloc[0]!r} is not one of the run's classes {classes}")
+    y = y.to_numpy(int)
+    sites = (cells.site if 'site' in cells else pd.Series('unknown', index=cells.index)).astype(str).to_numpy()
+    unknown = [s for s in (shifts or []) if s not in SHIFTS]
+    if unknown: raise ValueError(f"unknown shift(s) {unknown}; choose from {list(SHIFTS)}")
+    dec = lambda side: decode_cells(cells.path.tolist(), side, progress=progress, desc='decoding cells for robustness')
+    small, big = dec(img), dec(2 * img)   # as every path decodes them; and with the detail a zoom needs
+    ctx = shift_context(big, sites, cells.label.to_numpy())
+    names = [s for s in (shifts or SHIFTS) if len(ctx['sites']) > 1 or not SHIFTS[s].sites]
+    out = dict(cells=len(cells), seed=seed, sites=ctx['sites'], site_scale=ctx['site_scale'], gate=predictor.gate is not None, shifts={})
+    for name in tqdm(names, desc='shifts', disable=not progress, leave=False):
+        sh = SHIFTS[name]; g = torch.Generator().manual_seed(seed); preds, flags = [], []
+        src = big if sh.zooms else small
+        for i in range(0, len(src), batch_size):
+            sl = slice(i, i + batch_size); part = {k: v[sl] if isinstance(v, torch.Tensor) else v for k, v in ctx.items()}
+            x = sh.fn(src[sl].float() / 255, part, g).clamp(0, 1)
+            if x.shape[-1] != img: x = F.interpolate(x, (img, img), mode='bilinear', antialias=True, align_corners=False)
+            p, s = predictor.score_tensor((x * 255).round().byte())   # as a scanned cell reaches the model: 8 bits at its size
+            preds.append(p.argmax(1)); flags.append(s > predictor.gate.threshold if s is not None else np.zeros(len(p), bool))
+        m = shift_metrics(y, np.concatenate(preds), np.concatenate(flags) if predictor.gate is not None else None, classes)
+        out['shifts'][name] = dict(what=sh.what, **m)
+    base = out['shifts'].get('as_scanned', {}).get('balanced_accuracy')
+    for m in out['shifts'].values(): m['drop'] = None if base is None else base - m['balanced_accuracy']
+    return out
+
+# %% ../nbs/11_experiments.ipynb #6dd461db
+def robustness_table(rob:dict)->pd.DataFrame:
+    "One row per shift of a `robustness.json`: balanced accuracy, drop, flagged, silent errors and the blast's figures."
+    rows = []
+    for name, m in rob['shifts'].items():
+        b = m.get('blast') or {}
+        rows.append(dict(shift=name, balanced_accuracy=m['balanced_accuracy'], drop=m['drop'], flagged=m['flagged'], silent_errors=m['silent_errors'],
+                         blast_recall=b.get('recall'), silent_misses=b.get('silent_misses'), called_blast=b.get('called_blast'),
+                         silent_false_blasts=b.get('silent_false_blasts')))
+    return pd.DataFrame(rows).dropna(axis=1, how='all')
 
 # %% ../nbs/11_experiments.ipynb #64ada1ec
 def inference_speed(predictor:Predictor, batch:int=32, iters:int=3)->float:
@@ -86,6 +191,7 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
         metrics, fairness = evaluate_run(predictor, table, out, progress)
         metrics.update(train=summary, inference_img_per_s=inference_speed(predictor))
         write_json(out/'metrics.json', metrics); write_json(out/'fairness.json', fairness)
+        write_json(out/'robustness.json', robustness(predictor, table[table.split == 'test'], progress=progress))
         if explain:
             write_json(out/'explain.json', localisation_summary(predictor.model, table[table.split == 'test'], cfg.img_size, n=explain))
         seal(out, 'run')
@@ -121,6 +227,22 @@ def refit_gate(run:Path|str, # a sealed run
     before = was['predictions.csv']
     return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if 'unlike_training' in before else np.nan,
                              after=out['predictions.csv'].groupby('label').unlike_training.mean()))
+
+# %% ../nbs/11_experiments.ipynb #502d7be4
+def add_robustness(run:Path|str, # a sealed run
+                   data:Path|str|None=None, # its images, if they moved
+                   shifts:list[str]|None=None, progress:bool=True)->dict:
+    "Score a sealed run's test split under SHIFTS into its `robustness.json` and seal it again (same identity)."
+    run = Path(run)
+    if not run.is_dir(): raise ValueError(f"{run}: no such folder")
+    with lock(run):
+        why = artefact_problem(run, ignore=('robustness.json',))   # the one file rewritten here: a copy left damaged by an interruption is mended
+        if why: raise ValueError(f"{run}: {why}")
+        if artefact_problem(run): (run/'robustness.json').unlink(missing_ok=True); seal(run, 'run')   # all else intact: sealed again without it
+        table = run_cells(run, data)
+        rob = robustness(Predictor.from_run(run, workers=default_workers()), table[table.split == 'test'], shifts, progress=progress)
+        write_json(run/'robustness.json', rob); seal(run, 'run')   # the old manifest stays valid until the new one replaces it
+    return rob
 
 # %% ../nbs/11_experiments.ipynb #7123eb14
 def run_row(r:dict)->dict:
@@ -176,6 +298,8 @@ ABLATIONS = {
     'balance_both': lambda c: replace(c, balance='both'),
     'aug_light': lambda c: replace(c, aug='light'),
     'aug_none': lambda c: replace(c, aug='none'),
+    'no_stain': lambda c: replace(c, stain=0., scale_jitter=0.),
+    'stain_norm': lambda c: replace(c, stain_norm='reinhard'),
     'sgd': lambda c: replace(c, optimizer='sgd', lr=c.lr * 25),   # SGD's usual lr is ~25x AdamW's
     'lr_x0.25': lambda c: replace(c, lr=c.lr / 4),
     'lr_x4': lambda c: replace(c, lr=c.lr * 4)}

@@ -7,7 +7,7 @@ from PIL import Image
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, EigenCAM, LayerCAM, ScoreCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.image import show_cam_on_image
-from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_lock
+from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_stain, model_lock
 from .data import cell_transforms, to_rgb, load_rgb
 
 # %% auto #0
@@ -93,7 +93,7 @@ def explain_cells(model:nn.Module, images:list, # PIL images
                   masks:list|None=None, # 0/1/2 masks per image; None: `stain_masks`
                   method:str='gradcam', img_size:int=224, target=None, batch_size:int=16)->tuple[np.ndarray, list[dict]]:
     "CAMs (at model input size) and localisation scores of `images`."
-    mean, std = model_norm(model); tf = cell_transforms(img_size, False, mean=mean, std=std)
+    mean, std = model_norm(model); tf = cell_transforms(img_size, False, mean=mean, std=std, stain_norm=model_stain(model))
     dev = next(model.parameters()).device
     cams = []
     ex = Explainer(model, method)

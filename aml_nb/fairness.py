@@ -69,15 +69,17 @@ def group_report(y_true, y_pred, groups:pd.DataFrame, # one column per sensitive
         g = groups[attr].astype(object).fillna('unknown').to_numpy()
         if len(set(g)) < 2: continue
         mf = MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=pd.Series(g, name=attr))
-        diff = mf.difference().drop('count')
-        by = mf.by_group
+        by = mf.by_group.copy()
         per = pd.crosstab(pd.Series(g, name=attr), pd.Series(y_true, name='label'))   # cells of each class in each group
         for m in [m for m in metrics if m != 'count']:   # each rate with the interval its own denominator allows
             k = m.split('_', 1)[1] if '_' in m else None
-            n = by['count'] if k is None else per[k] if m.startswith('tpr') else per.sum(1) - per.get(k, 0)
+            n = (by['count'] if k is None else per[k] if m.startswith('tpr') else per.sum(1) - per.get(k, 0)).reindex(by.index).fillna(0)
+            by[m] = by[m].astype(float).where(n.to_numpy() > 0)   # a group without such cells has no rate (not 0): e.g. blasts at a site that sends none
             by = with_wilson(by, m, n)
+        rates = by[[m for m in metrics if m != 'count']]
+        diff = (rates.max() - rates.min()).where(rates.notna().sum() >= 2)   # a gap needs two groups that have the rate
         out[attr] = dict(by_group=by.reset_index().to_dict('records'), gaps=diff.to_dict())
-        gaps += [dict(attribute=attr, metric=m, gap=float(v), worst_group=str(mf.by_group[m].idxmin() if m == 'accuracy' or m.startswith('tpr') else mf.by_group[m].idxmax()))
+        gaps += [dict(attribute=attr, metric=m, gap=float(v), worst_group=str(rates[m].idxmin() if m == 'accuracy' or m.startswith('tpr') else rates[m].idxmax()))
                  for m, v in diff.items() if pd.notna(v)]
     return dict(attributes=out, largest_gaps=sorted(gaps, key=lambda d: -d['gap'])[:top])
 

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
-from .models import load_model, model_norm, embed, model_lock, resolve_device, world_rank, middle_layer, pool, pixel_stats
+from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank, middle_layer, pool, pixel_stats
 from .evaluate import prob_columns, cell_predictions, read_predictions
 from .ood import OODGate
 
@@ -71,8 +71,8 @@ class Predictor:
         self.model_id = model_id or weights_id(model)
         self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.gpu else torch.preserve_format)
         self.net = torch.compile(self.model) if compile else self.model
-        self.mean, self.std = model_norm(model)
-        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std)   # for PIL images (uploads)
+        self.mean, self.std, self.stain_norm = *model_norm(model), model_stain(model)   # the run's stain normalisation, in every path below
+        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm)   # for PIL images (uploads)
         self.gate, self.decoder = gate, jpeg_decoder(decoder, self.dev)
 
     @classmethod
@@ -90,7 +90,7 @@ class Predictor:
 
     def _to_device(self, x:torch.Tensor)->torch.Tensor:
         x = x.to(self.dev, non_blocking=True)
-        if x.dtype == torch.uint8: x = normalise(x, self.mean, self.std)   # a quarter of the bytes crossed the bus
+        if x.dtype == torch.uint8: x = normalise(x, self.mean, self.std, self.stain_norm)   # a quarter of the bytes crossed the bus
         return x.contiguous(memory_format=torch.channels_last) if self.gpu else x
 
     @torch.inference_mode()

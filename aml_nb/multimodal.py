@@ -14,7 +14,7 @@ from .data import CellDataset, cell_transforms, decode_size, to_rgb
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts)
 from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel
-from .models import embed, model_norm, model_lock, resolve_device, save_weights, weights_info
+from .models import embed, model_norm, model_stain, model_lock, resolve_device, save_weights, weights_info
 from .train import class_weights
 from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
 from .fairness import fairness_report
@@ -250,7 +250,7 @@ def fit_fused(inp:FusionInputs, fusion:str, level:str, # one of FUSIONS; 'cell',
     elif level == 'e2e':
         model = Predictor.from_run(run, device=device, workers=0).model
         mean, std = model_norm(model); img = Predictor.from_run(run, device=device, workers=0).img_size
-        ds = lambda s, tr: CellDataset(inp.table[inp.split == s], inp.classes, cell_transforms(img, tr, mean=mean, std=std), decode_size(img, tr))
+        ds = lambda s, tr: CellDataset(inp.table[inp.split == s], inp.classes, cell_transforms(img, tr, mean=mean, std=std, stain_norm=model_stain(model)), decode_size(img, tr))
         sel = lambda s, tr: FusionData(ds(s, tr), inp.G[inp.split == s], inp.has_gen[inp.split == s], inp.y[inp.split == s])
         net = FusionNet(D, F, K, fusion, hidden, modality_dropout=modality_dropout, encoder=copy.deepcopy(model).train())
         fit_fusion(net, sel('train', True), sel('val', False), max(1, epochs // 10), seed=seed, device=device, progress=progress)

@@ -8,13 +8,14 @@ import numpy as np, pandas as pd
 import plotly.express as px, plotly.graph_objects as go
 from .store import read_json, load_run, check_artefact
 from .evaluate import read_predictions
-from .experiments import run_row
+from .experiments import run_row, robustness_table
 
 # %% auto #0
 __all__ = ['DISCLAIMER', 'LABELS', 'REPORTS', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
            'fig_training_time', 'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall',
-           'fig_group', 'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'fusion_report',
-           'table_report', 'run_report', 'study_report', 'report_parts', 'write_report']
+           'fig_group', 'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows',
+           'fig_robustness', 'fusion_report', 'table_report', 'run_report', 'study_report', 'report_parts',
+           'write_report']
 
 # %% ../nbs/15_report.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -165,6 +166,17 @@ def fig_sources(result:dict)->go.Figure:
     return px.bar(d, x='subtype', y='probability', color='source', barmode='group', labels=LABELS,
                   title='one patient: image vs genomics vs fused').update_layout(yaxis_range=[0, 1])
 
+# %% ../nbs/15_report.ipynb #3aa83769
+def robustness_rows(runs:list[dict], name=lambda r: r['id'])->pd.DataFrame:
+    "One row per run and shift of the runs that have a `robustness.json`."
+    parts = [robustness_table(r['robustness']).assign(run=name(r)) for r in runs if r.get('robustness')]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+def fig_robustness(rows:pd.DataFrame, metric:str='balanced_accuracy')->go.Figure:
+    "Grouped bars: `metric` per shift, one colour per run."
+    f = px.bar(rows, x='shift', y=metric, color='run', barmode='group', labels={metric: label(metric), 'shift': 'shift of the test cells'})
+    return f.update_layout(yaxis_range=[0, 1], legend_title_text='run')
+
 # %% ../nbs/15_report.ipynb #6bb792df
 def fusion_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a fusion folder."
@@ -190,7 +202,14 @@ def run_report(target:Path)->tuple[list[str], list[go.Figure]]:
     md = fairness_markdown(r).splitlines()
     md[1:1] = ['', f"Balanced accuracy {c['balanced_accuracy']:.3f} [{c['balanced_accuracy_lo']:.3f}, {c['balanced_accuracy_hi']:.3f}], "
                f"accuracy {c['accuracy']:.3f}, macro F1 {c['f1_macro']:.3f}, ROC-AUC {c['roc_auc_ovr']:.3f}, calibration error {c['ece']:.3f} (test cells)."]
-    return md, [fig_confusion(r), fig_roc(r), fig_subtype_recall(r['fairness'])]
+    figs = [fig_confusion(r), fig_roc(r), fig_subtype_recall(r['fairness'])]
+    if r.get('robustness'):
+        rt = robustness_table(r['robustness'])
+        md += ['', '## Robustness: the test cells under another lab\'s stain, scanner and optics', '',
+               'Silent misses: blasts neither called a blast nor flagged by the gate; silent false blasts: other cells called a blast, not flagged.', '',
+               md_table(rt), '']
+        figs.append(fig_robustness(rt.assign(run=r['id'])))
+    return md, figs
 
 def study_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a tuning study: its best recipe next to the packaged preset, and Optuna's figures."

@@ -89,7 +89,8 @@ class Kind:
     derived_from:str|None=None # the kind it is computed from, if any
 
 RUN_FILES = ('config.json', 'classes.json', 'model.safetensors', 'history.csv', 'train.json', 'split.csv',
-             'predictions.csv', 'val_predictions.csv', 'metrics.json', 'fairness.json', 'ood.json', 'ood.safetensors', 'explain.json')
+             'predictions.csv', 'val_predictions.csv', 'metrics.json', 'fairness.json', 'ood.json', 'ood.safetensors', 'explain.json',
+             'robustness.json')
 KINDS = {k.name: k for k in [
     Kind('run', 'config.json', RUN_FILES),
     Kind('fusion', 'fusion.json', ('fusion.json', 'fusion.csv', 'encoder.json', '*/predictions.csv', '*/metrics.json',
@@ -126,7 +127,9 @@ def manifest(folder:Path|str)->dict:
     m = read_json(Path(folder)/'manifest.json')
     return m if 'files' in m else dict(kind=None, format=1, files=m, made_from=None)
 
-def artefact_problem(folder:Path|str)->str|None:
+def artefact_problem(folder:Path|str,
+                     ignore:tuple=(), # sealed files not to check (a file the caller is about to write again)
+                    )->str|None:
     "Why a sealed folder cannot be used (unfinished, missing or damaged file), or None."
     folder = Path(folder)
     if not folder.is_dir(): return "no such folder"
@@ -134,6 +137,7 @@ def artefact_problem(folder:Path|str)->str|None:
     try: man = manifest(folder)
     except ValueError: return "manifest.json is damaged"
     for f, m in man['files'].items():
+        if f in ignore: continue
         p = folder/f
         if not p.exists(): return f"{f} is missing"
         if p.stat().st_size != m['bytes'] or file_sha256(p) != m['sha256']: return f"{f} is damaged (size or checksum differs from manifest.json)"
@@ -199,7 +203,8 @@ def load_run(run:Path|str)->dict:
     "A sealed run's id, path, config, metrics and fairness report; a ValueError naming the problem if it is not usable."
     run = check_artefact(run)
     rd = lambda f: read_json(run/f)
-    return dict(id=run.name, path=str(run), config=rd('config.json'), metrics=rd('metrics.json'), fairness=rd('fairness.json'))
+    return dict(id=run.name, path=str(run), config=rd('config.json'), metrics=rd('metrics.json'), fairness=rd('fairness.json'),
+                robustness=rd('robustness.json') if (run/'robustness.json').exists() else None)   # runs made before it have none
 
 def find_runs(root:Path|str)->list[Path]:
     "Every run folder (one holding config.json) under `root`, sorted."

@@ -16,16 +16,17 @@ from timm.utils import ModelEmaV3
 from safetensors.torch import save_file, load_file
 from sklearn.metrics import balanced_accuracy_score
 from tqdm.auto import tqdm
-from .data import CellDataset, cell_transforms, validate_table, aug_strength, BatchAugment, decode_cells, decode_size, split_hash, JPEG_DECODERS
+from .data import (CellDataset, cell_transforms, validate_table, aug_strength, BatchAugment, decode_cells, decode_size, split_hash, JPEG_DECODERS,
+                        StainNorm, StainAugment, STAIN_NORMS, cell_colours)
 from .store import atomic_write, file_sha256, write_json, json_sha, record_split
 from .models import create_model, save_model, model_norm, resolve_device, world_rank, family, FAMILIES
 
 # %% auto #0
-__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'SLOWER_VIT', 'PRESETS', 'RUNTIME',
-           'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table', 'class_weights',
-           'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion', 'lr_factor',
-           'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything',
-           'use_memory', 'run_config', 'run_fingerprint', 'Trainer', 'predict_loader', 'train_run']
+__all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'PER_FAMILY', 'PRESETS', 'RUNTIME',
+           'AS_BEFORE', 'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table',
+           'class_weights', 'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion',
+           'lr_factor', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime',
+           'seed_everything', 'use_memory', 'run_config', 'run_fingerprint', 'Trainer', 'predict_loader', 'train_run']
 
 # %% ../nbs/05_train.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -53,6 +54,9 @@ class TrainConfig:
     ema_decay:float=0. # EMA of weights; 0 turns it off
     balance:str='sampler' # bias mitigation: 'none', 'sampler', 'loss' or 'both'
     aug:str|float='strong' # augmentation strength from 0 to 1, or 'none', 'light', 'strong' (0, 1/3, 1)
+    stain:float=0. # stain augmentation strength from 0 to 1: HED jitter and re-normalisation towards other training cells' colours
+    scale_jitter:float=0. # zoom cells in or out by up to 1 + this (0.7: x1/1.7 to x1.7), so that apparent size is not a lab's signature
+    stain_norm:str='none' # stain normalisation of every cell the model sees: 'none' or 'reinhard' (LAB, towards the training cells' mean colours)
     clip_grad:float=1. # max gradient norm; 0 turns clipping off
     drop_path:float=0. # stochastic depth (timm drop_path_rate)
     patience:int=0 # stop after this many epochs without a better validation balanced accuracy; 0: never
@@ -67,9 +71,10 @@ class TrainConfig:
     device:str='auto' # 'auto', 'cpu', 'cuda', 'cuda:1', ...
 
     def __post_init__(self):
-        for name, allowed in (('balance', BALANCE), ('optimizer', OPTIMIZERS), ('loader', LOADERS), ('decoder', JPEG_DECODERS)):
+        for name, allowed in (('balance', BALANCE), ('optimizer', OPTIMIZERS), ('loader', LOADERS), ('decoder', JPEG_DECODERS), ('stain_norm', STAIN_NORMS)):
             if getattr(self, name) not in allowed: raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         aug_strength(self.aug)
+        if not 0 <= self.stain <= 1 or self.scale_jitter < 0: raise ValueError("stain must be from 0 to 1 and scale_jitter >= 0")
         if self.epochs < 1 or self.batch_size < 2: raise ValueError("epochs must be >= 1 and batch_size >= 2")
         if self.lr <= 0 or not 0 <= self.swa_start <= 1: raise ValueError("lr must be > 0 and swa_start from 0 to 1")
 
@@ -77,12 +82,13 @@ class TrainConfig:
 QUICK_ARCHS = ['convnext_atto', 'resnet18', 'vit_tiny_patch16_224']
 PAPER_ARCHS = ['convnext_tiny', 'resnet50', 'vit_small_patch16_224']
 REFERENCE = dict(lr=2e-3, swa_start=.75, aug='light')   # the from-scratch recipe every preset shares (FACTS.md reference)
-SLOWER_VIT = dict(vit=dict(lr=1e-3))                     # ViTs from scratch want half the learning rate
+PER_FAMILY = dict(vit=dict(lr=1e-3),                     # ViTs from scratch want half the learning rate
+                  resnet=dict(stain_norm='reinhard'))    # ResNets keep their accuracy with every cell in the training cells' colours, and stop reading the lab from them (BENCHMARKS: robustness)
 PRESETS = {
-    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, warmup_epochs=1, workers=2, **REFERENCE), per_arch=SLOWER_VIT),
-    'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, warmup_epochs=3, workers=2, **REFERENCE), per_arch=SLOWER_VIT),
+    'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, warmup_epochs=1, workers=2, **REFERENCE), per_arch=PER_FAMILY),
+    'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, warmup_epochs=3, workers=2, **REFERENCE), per_arch=PER_FAMILY),
     'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, warmup_epochs=3, drop_path=.1, workers=12, **REFERENCE),
-                  per_arch=SLOWER_VIT)}
+                  per_arch=PER_FAMILY)}
 
 def _check_settings(d:dict, where:str):
     "Refuse unknown TrainConfig fields in a preset, naming where they are."
@@ -240,10 +246,11 @@ def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)-
 
 def run_fingerprint(conf:dict)->str:
     "What decides a run's weights, as a fingerprint: recipe, classes, data root and split (not labels such as `variant`, nor where it ran)."
-    train = {k: v for k, v in (conf.get('train') or {}).items() if k not in RUNTIME}
+    train = {k: v for k, v in (AS_BEFORE | (conf.get('train') or {})).items() if k not in RUNTIME}
     return json_sha(dict(train=train, **{k: conf.get(k) for k in ('classes', 'data', 'split_hash')}))
 
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
+AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did
 
 # %% ../nbs/05_train.ipynb #67d02dc6
 class Trainer:
@@ -282,14 +289,24 @@ class Trainer:
         "Datasets, the sampler, and (when it fits) the train and validation cells decoded once into memory."
         cfg = self.cfg
         if len(tr) < 2: raise ValueError("the train split has fewer than 2 cells")
-        self.augment = BatchAugment(cfg.img_size, cfg.aug, self.mean, self.std)
-        self.train_ds = CellDataset(tr, self.classes, cell_transforms(cfg.img_size, True, cfg.aug, self.mean, self.std), self.augment.decode_size)
-        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=self.mean, std=self.std), cfg.img_size) if len(va) else None
+        self.augment = BatchAugment(cfg.img_size, cfg.aug, self.mean, self.std, StainAugment(cfg.stain), cfg.scale_jitter)
         self.memory = use_memory(cfg.loader, 3 * (len(tr) * self.augment.decode_size ** 2 + len(va) * cfg.img_size ** 2), self.dev)
+        dec = lambda paths, size, what: decode_cells(paths, size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells', cfg.decoder, self.dev)
         if self.memory:   # decoded once; kept on the GPU when there is one (a few hundred MB for thousands of cells)
-            dec = lambda ds, size, what: decode_cells(ds.paths, size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells', cfg.decoder, self.dev)
-            self.train_x, self.train_y = dec(self.train_ds, self.augment.decode_size, 'train'), torch.tensor(self.train_ds.targets, device=self.dev)
-            if self.val_ds: self.val_x, self.val_y = dec(self.val_ds, cfg.img_size, 'validation'), torch.tensor(self.val_ds.targets)
+            self.train_x = dec(tr.path.tolist(), self.augment.decode_size, 'train')
+            if len(va): self.val_x = dec(va.path.tolist(), cfg.img_size, 'validation')
+        colours = self.train_x if self.memory else dec(tr.path.tolist(), 32, 'train') if cfg.stain or cfg.stain_norm != 'none' else None   # the training cells' colours
+        self.stain_norm = StainNorm.fit(cfg.stain_norm, colours) if colours is not None else StainNorm()
+        if cfg.stain: self.augment.stain.pool = cell_colours(colours, 'ycc')   # as the cells were scanned: the colours augmentation draws from
+        if self.memory:   # normalised once (rounded to 8 bits, as decoded); augmentation follows, as on the per-cell path
+            self.train_x = self.stain_norm.apply_uint8(self.train_x)
+            if len(va): self.val_x = self.stain_norm.apply_uint8(self.val_x)
+        self.train_ds = CellDataset(tr, self.classes, cell_transforms(cfg.img_size, True, cfg.aug, self.mean, self.std, self.stain_norm, self.augment.stain,
+                                                                      cfg.scale_jitter), self.augment.decode_size)
+        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm), cfg.img_size) if len(va) else None
+        if self.memory:
+            self.train_y = torch.tensor(self.train_ds.targets, device=self.dev)
+            if self.val_ds: self.val_y = torch.tensor(self.val_ds.targets)
         self.per_rank = max(2, min(cfg.batch_size, len(tr)) // self.world // 2 * 2)   # even: Mixup pairs cells
         self.sampler = EpochSampler(self.train_ds.targets, len(self.classes), cfg.balance in ('sampler', 'both'), cfg.seed, self.rank, self.world)
         self.steps_per_epoch = max(1, len(self.sampler) // self.per_rank)
@@ -476,6 +493,7 @@ def fit(self:Trainer, resume:bool=True)->dict:
             if main: tqdm.write(f"early stop: no better val balanced accuracy for {stale} epochs")
             break
     model, chosen = self.final_model()
+    model.stain_norm = self.stain_norm   # what every path that feeds it applies (`model_stain`)
     final = self.validate(model)
     summary = dict(arch=cfg.arch, chosen=chosen, epochs_run=self.epoch, balance=cfg.balance, mixup=cfg.mixup, swa=cfg.swa,
                    loader='memory' if self.memory else 'stream',
@@ -484,7 +502,7 @@ def fit(self:Trainer, resume:bool=True)->dict:
                    train_seconds=sum(h['seconds'] for h in self.history), device=str(self.dev), world_size=self.world,
                    train_img_per_s=float(np.median([h['train_img_per_s'] for h in self.history])))
     if main:
-        save_model(model, self.out/'model.safetensors', cfg.arch, self.classes, cfg.img_size, chosen=chosen)
+        save_model(model, self.out/'model.safetensors', cfg.arch, self.classes, cfg.img_size, chosen=chosen, stain_norm=self.stain_norm.info())
         atomic_write(self.out/'history.csv', lambda p: pd.DataFrame(self.history).to_csv(p, index=False))
         write_json(self.out/'classes.json', self.classes)
         write_json(self.out/'train.json', summary)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import optuna
 from tqdm.auto import tqdm
-from .data import split_hash
+from .data import split_hash, STAIN_NORMS
 from .store import write_json, read_json, seal, unseal, lock, json_sha, check_artefact
 from .models import family
 from .train import TrainConfig, Trainer, preset_config, load_preset, BALANCE
@@ -50,7 +50,8 @@ COMMON = [Param('lr', 'float', 5e-4, 5e-3, log=True), Param('weight_decay', 'flo
           Param('aug', 'float', 0., 1.), Param('mixup', 'float', 0., .4), Param('cutmix', 'float', 0., .5),
           Param('label_smoothing', 'float', 0., .2), Param('drop_path', 'float', 0., .15), Param('batch_size', 'choice', choices=(32, 64, 128)),
           Param('warmup_epochs', 'float', 0., 3.), Param('swa_start', 'float', .5, .9), Param('swa_lr', 'float', .02, .5, log=True, relative_to='lr'),
-          Param('balance', 'choice', choices=BALANCE)]
+          Param('balance', 'choice', choices=BALANCE),
+          Param('stain', 'float', 0., 1.), Param('scale_jitter', 'float', 0., .7), Param('stain_norm', 'choice', choices=STAIN_NORMS)]
 
 def _override(space:list[Param], **new:Param)->list[Param]:
     "A copy of `space` with some parameters replaced."

@@ -194,3 +194,14 @@ def test_uploads_are_bounded_per_request(monkeypatch, run_store, cohort):
     assert not at.exception, at.exception
     assert any('Only the first 3 of 5 files are used' in w.value for w in at.warning)
     assert len(at.get('image')) == 6   # 3 cells and their overlays
+
+
+def test_the_robustness_tab_shows_every_run_under_each_shift(monkeypatch, run_store):
+    at = _app(monkeypatch, run_store, 'pages/2_Compare.py')
+    at.session_state['view'] = 'robustness'; at.run()
+    assert not at.exception
+    fig = json.loads(at.get('plotly_chart')[-1].proto.spec)
+    shifts = {x for trace in fig['data'] for x in trace['x']}
+    assert {'as_scanned', 'site_colours', 'stain_amount', 'blur', 'gamma', 'jpeg'} <= shifts   # every run of the store has its robustness.json
+    at.selectbox(key='rob_metric').set_value('silent_errors').run()
+    assert not at.exception and json.loads(at.get('plotly_chart')[-1].proto.spec) != fig

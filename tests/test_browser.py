@@ -157,6 +157,12 @@ SESSIONS = int(os.environ.get('AML_NB_LOAD_SESSIONS', 4))
 LOAD_OUT = Path(os.environ.get('AML_NB_LOAD_OUT', ROOT/'test-artifacts'/'load.json'))
 
 
+def _newer(p:Path, t0:float)->bool:
+    "Whether file `p` was modified at or after `t0` (False when it has vanished meanwhile)."
+    try: return p.stat().st_mtime >= t0
+    except FileNotFoundError: return False
+
+
 def test_concurrent_sessions_share_one_model_and_leave_no_trace(app_url, store, tmp_path):
     """N browser sessions upload cells at once (named after a patient id). None fails, memory stays bounded,
     the model is loaded once, and neither the uploads nor the patient id reach the disk or the server log."""
@@ -207,6 +213,6 @@ def test_concurrent_sessions_share_one_model_and_leave_no_trace(app_url, store, 
     loads = [l for l in log.splitlines() if 'aml_nb: loaded model of run' in l]
     assert loads and len(loads) == len(set(loads)), loads   # st.cache_resource: each model loaded once per server, whatever the sessions
     assert secret not in log   # privacy: upload names (here a patient id) never reach the log
-    written = [p for d in (store, ROOT/'app', Path(tempfile.gettempdir())) for p in d.rglob(f'*{secret}*')
-               if p.is_file() and p.stat().st_mtime >= t0 and tmp_path not in p.parents]
+    written = [Path(r)/f for d in (store, ROOT/'app', Path(tempfile.gettempdir())) for r, _, fs in os.walk(d)   # os.walk: another process's
+               for f in fs if secret in f and _newer(Path(r)/f, t0) and tmp_path not in (Path(r)/f).parents]     # temporary folder may vanish meanwhile
     assert not written, written   # ...nor the disk: uploads stay in the session's memory

@@ -2,7 +2,7 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, analyse_cells, gate_note, patient_call, suggest_run, session_memo, image_key,
+from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES)
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
@@ -47,6 +47,7 @@ if images:
     ok, verdict = run_verdict(run)
     n_unlike = int(r['unlike'].sum())
     if note := gate_note(pred): st.caption(note)
+    if note := robustness_note(run): st.warning(note)
     if n_unlike: st.warning(f"{n_unlike} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
                               "not to be trusted, and they are left out of the patient-level call unless you include them.")
     call, order = None, range(len(images))

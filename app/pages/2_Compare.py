@@ -1,11 +1,11 @@
-"Compare: models, ablations, patient-level MIL and tuning studies, as charts with intervals."
+"Compare: models, ablations, robustness to another lab, patient-level MIL and tuning studies, as charts with intervals."
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.dashboard import runs_dir, mil_table, run_label
 from aml_nb.experiments import run_row
 from aml_nb.report import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed,
-                           fig_ablation, readable)
+                           fig_ablation, readable, robustness_rows, fig_robustness)
 from aml_nb.store import find_artefacts, read_json
 
 header('Compare')
@@ -14,7 +14,7 @@ if not runs: no_runs()
 synthetic_note(runs)
 rows = pd.DataFrame([run_row(r) for r in runs]).assign(run=[run_label(r) for r in runs])
 studies = find_artefacts(runs_dir(), 'study')
-views = ['models', 'ablation and bias mitigation', 'patient level'] + (['tuning studies'] if studies else []) + ['one model in detail']
+views = ['models', 'ablation and bias mitigation', 'robustness', 'patient level'] + (['tuning studies'] if studies else []) + ['one model in detail']
 tabs = dict(zip(views, st.tabs(views, key='view', on_change='rerun')))   # only the open tab is computed and drawn
 
 
@@ -48,6 +48,17 @@ if tabs['ablation and bias mitigation'].open:
             st.markdown('**bias mitigation, before and after**')
             st.dataframe(readable(pd.DataFrame(d['mitigation'])), hide_index=True)
         if not found: st.info("No ablation in this store. Run one with `aml-nb ablate --data DATA --out runs/ablation`.")
+if tabs['robustness'].open:
+    with tabs['robustness']:
+        st.caption("Each run's test cells again, under another lab's colours and imaging scale, stain amounts and optics "
+                   "(`aml-nb robustness RUN` adds this to a run made before it). A silent miss is a blast neither called a blast nor flagged.")
+        rob = robustness_rows(runs, run_label)
+        if rob.empty: st.info('No run of this store has a robustness.json yet: `aml-nb robustness RUN...`')
+        else:
+            metric = st.selectbox('figure', [c for c in ('balanced_accuracy', 'silent_misses', 'silent_false_blasts', 'flagged', 'silent_errors') if c in rob],
+                                  format_func=lambda m: m.replace('_', ' '), key='rob_metric')
+            st.plotly_chart(fig_robustness(rob, metric), key='rob_fig')
+            st.dataframe(readable(rob.set_index(['run', 'shift']).reset_index()), hide_index=True, key='rob_table')
 if tabs['patient level'].open:
     with tabs['patient level']:
         mil = mil_table(runs)
