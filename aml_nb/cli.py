@@ -2,7 +2,7 @@
 
 # %% ../nbs/16_cli.ipynb #e75591db
 from __future__ import annotations
-import argparse, json, os, signal, socket, subprocess, sys, time, urllib.request
+import argparse, ctypes, json, os, signal, socket, subprocess, sys, time, urllib.request
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -155,6 +155,8 @@ def cmd_demo_data(a):
     "Write the synthetic cohort, or (--real) the built-in real cells."
     from aml_nb.data import summarize, format_summary, write_real_cells
     from aml_nb.synth import generate_cohort
+    from aml_nb.store import owned_folder
+    if a.real: owned_folder(a.out)   # never into a folder of the user's files
     t = (write_real_cells(a.out) if a.real else
          generate_cohort(a.out, n_patients=a.patients, cells_per_patient=a.cells_per_patient, cell_px=a.cell_px, seed=a.seed, difficulty=a.difficulty))
     print(format_summary(summarize(t)))
@@ -208,25 +210,29 @@ def cmd_tune(a):
 def cmd_predict(a):
     "Score images with a run's model."
     from aml_nb.infer import Predictor
+    from aml_nb.ood import gate_power_words
     p = Predictor.from_run(a.run, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile)
-    df = p.predict_paths(a.images if len(a.images) > 1 else a.images[0], a.out)
+    df = p.predict_paths([os.path.abspath(i) for i in a.images] if len(a.images) > 1 else a.images[0], a.out)   # one file, one name
     flagged = f", {int(df.unlike_training.fillna(0).sum())} unlike the training cells" if 'unlike_training' in df else ''
     print(f"{a.out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}")
+    if p.gate is not None and (power := gate_power_words(p.gate.meta)): print(power)
 
 def cmd_explain(a):
     "Grad-CAM overlays and localisation scores for images."
     import pandas as pd
-    from aml_nb.store import check_artefact
+    from aml_nb.store import check_artefact, owned_folder, atomic_write
     from aml_nb.models import load_model
-    from aml_nb.explain import explain_cells, overlay
+    from aml_nb.explain import explain_cells, overlay, overlay_names
+    from aml_nb.evaluate import csv_safe
     from aml_nb.data import load_rgb
     run = Path(a.run)
     model, info = load_model(check_artefact(run)/'model.safetensors' if run.is_dir() else run)
     ims = [load_rgb(p, decode_size=info['img_size']) for p in a.images]   # decoded as for training and scoring
+    out = owned_folder(a.out)   # refused before any work when it holds the user's files
     cams, scores = explain_cells(model, ims, method=a.method, img_size=info['img_size'])
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    for p, im, c in zip(a.images, ims, cams): overlay(im, c).save(out/f'{Path(p).stem}_{a.method}.png')
-    pd.DataFrame(scores).assign(path=a.images).to_csv(out/'scores.csv', index=False)
+    names = overlay_names(a.images, a.method)
+    for n, im, c in zip(names, ims, cams): atomic_write(out/n, lambda f: overlay(im, c).save(f, format='PNG'))
+    atomic_write(out/'scores.csv', lambda f: csv_safe(pd.DataFrame(scores).assign(path=a.images, overlay=names)).to_csv(f, index=False))
     print(f"{out}: {len(ims)} overlays and scores.csv")
 
 # %% ../nbs/16_cli.ipynb #4c8e0a55
@@ -286,10 +292,13 @@ def cmd_robustness(a):
 def cmd_refit_gate(a):
     "Fit runs' out-of-distribution gates again with today's code; the share of each class's test cells flagged, before and after."
     from aml_nb.experiments import refit_gate
+    from aml_nb.ood import gate_power_words
+    from aml_nb.store import read_json
     for run in a.run:
         f = refit_gate(run, a.data)
         print(f"{run}: gate fitted again; test cells flagged as unlike the training cells, per class:")
         print((f * 100).round(1).rename(columns=lambda c: f'{c} (%)').to_string())
+        print(gate_power_words(read_json(Path(run)/'ood.json')))
 
 # %% ../nbs/16_cli.ipynb #9c4d2e70
 def cmd_mil(a):
@@ -314,6 +323,11 @@ def free_port(port:int, address:str='localhost', tries:int=20)->int:
         if port_free(p, address): return p
     raise RuntimeError(f"ports {port} to {port + tries - 1} on {address} are all in use; pass a free one with --port")
 
+def _die_with_parent():
+    "In the dashboard's process: ask Linux to stop it (SIGTERM) when `aml-nb app` dies, even by SIGKILL, so no server outlives it."
+    try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG; elsewhere than Linux, only Ctrl-C and SIGTERM stop it
+    except (OSError, AttributeError): pass
+
 def cmd_app(a):
     "Start the dashboard on a run store (localhost only); stopping this command stops the server."
     if not port_free(a.port, a.address): raise RuntimeError(f"port {a.port} on {a.address} is in use; pass another with --port")
@@ -323,7 +337,8 @@ def cmd_app(a):
     print(f"aml_nb dashboard: http://{a.address}:{a.port}  (runs: {env['AML_NB_RUNS']}; Ctrl-C to stop)", flush=True)
     child = subprocess.Popen([sys.executable, '-m', 'streamlit', 'run', str(app), '--server.headless', 'true', '--server.port', str(a.port),
                               '--server.address', a.address, '--browser.gatherUsageStats', 'false', '--server.fileWatcherType', 'none',
-                              '--server.maxUploadSize', '20', '--client.toolbarMode', 'viewer'], env=env)
+                              '--server.maxUploadSize', '20', '--client.toolbarMode', 'viewer'], env=env,
+                             preexec_fn=_die_with_parent)
     def stop(signum, frame): child.terminate()
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     try: return child.wait()

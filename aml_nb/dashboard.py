@@ -6,20 +6,21 @@ import hashlib, io, json, os
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
-from .data import load_rgb, MAX_PIXELS, IMAGE_EXTS
+from .data import load_rgb, load_mask, MAX_PIXELS, IMAGE_EXTS
 from .store import load_runs, read_json
+from .ood import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
 from .explain import CAM_METHODS
 from .report import DISCLAIMER
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
-           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'default_run', 'data_key', 'data_sets',
-           'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy', 'cell_names',
-           'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods',
-           'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells', 'gate_note',
-           'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'image_key', 'session_memo',
-           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run', 'data_key',
+           'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy',
+           'cell_names', 'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
+           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells',
+           'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'image_key',
+           'session_memo', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -55,6 +56,14 @@ def comparison_runs(runs:list[dict])->list[dict]:
     named = {str((f/r).resolve()) for f in find_artefacts(runs_dir(), 'comparison') for r in read_json(f/'comparison.json')['runs']}
     chosen = [r for r in runs if str(Path(r['path']).resolve()) in named] or list(runs)
     return sorted(chosen, key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
+
+def store_tables(kind:str, # 'comparison' or 'ablation'
+                )->list[tuple]:
+    "(folder, its JSON, its name in the store, why it is stale or None) of each sealed comparison or ablation of the store."
+    from aml_nb.store import find_artefacts, members_stale
+    root = runs_dir()
+    return [(f, read_json(f/f'{kind}.json'), str(f.relative_to(root)) if f.is_relative_to(root) else f.name, members_stale(f))
+            for f in find_artefacts(root, kind)]
 
 def default_run(runs:list[dict])->dict:
     "The run a page opens on: the best comparison run that is not near chance (a run near chance only when nothing else exists)."
@@ -150,7 +159,7 @@ def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     "The 0/1/2 mask of a cell: `masks/<name>` beside it when the data has one, else `stain_masks` of the image."
     from aml_nb.explain import stain_masks
     m = Path(path).parent/'masks'/Path(path).name
-    return np.asarray(Image.open(m)) if m.exists() else stain_masks(image)
+    return load_mask(m) if m.exists() else stain_masks(image)
 
 def run_verdict(run:dict)->tuple[bool|None, str]:
     "The run's Grad-CAM randomisation verdict in words (from its explain.json), for the caption of every heatmap."
@@ -229,8 +238,10 @@ def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', tar
     return dict(probs=probs, cams=cams, ood_score=scores, unlike=unlike, classes=predictor.classes)
 
 def gate_note(predictor)->str|None:
-    "What the Predict page says about a run's out-of-distribution gate when it checks less than today's does (None: nothing to say)."
+    "What the Predict page says about a run's out-of-distribution gate: its measured power, or what it checks less than today's (None: nothing to say)."
     if predictor.gate is None: return "This run has no out-of-distribution gate (it was trained before aml_nb had one): cells are not checked."
+    power = gate_power_words(predictor.gate.meta)
+    if power: return power
     if predictor.gate.class_scale is None:
         return ("This run's out-of-distribution gate has one threshold for all cell types (it was trained before thresholds per type): "
                 f"cell types that vary more, such as myeloblasts, are flagged more often than the {predictor.gate.false_alarm:.0%} it aims at. "

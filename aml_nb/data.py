@@ -2,7 +2,7 @@
 
 # %% ../nbs/00_data.ipynb #73f6dfdd
 from __future__ import annotations
-import hashlib, io, math, os, re, warnings
+import contextlib, hashlib, io, math, os, re, warnings
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
 import numpy as np, pandas as pd
@@ -12,14 +12,15 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2 as T
 
 # %% auto #0
-__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'OTHER_IMAGE_EXTS',
-           'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'SITE_BY_PREFIX', 'READERS', 'REAL_CELLS',
-           'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX',
-           'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX', 'JPEG_DECODERS', 'cell_table', 'report_row',
-           'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'load_rgb', 'image_problem', 'read_class_folders',
-           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'read_patient_folders', 'join_cell_types',
-           'join_demographics', 'site_by_name', 'assign_sites', 'detect_layout', 'duplicate_report', 'read_cells',
-           'split_table', 'split_hash', 'pack_real_cells', 'write_real_cells', 'aug_strength', 'aug_params', 'Rot90',
+__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'IMAGE_EXTS', 'PIL_FORMATS', 'SPLITS', 'MAX_PIXELS', 'MAX_SIDE', 'MAX_ASPECT',
+           'OTHER_IMAGE_EXTS', 'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES', 'SITE_BY_PREFIX',
+           'READERS', 'REAL_CELLS', 'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'AUG_LEVELS', 'AUG_MAX', 'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX', 'JPEG_DECODERS',
+           'cell_table', 'report_row', 'row_name', 'validate_table', 'to_rgb', 'sniff_format', 'shape_problem',
+           'load_rgb', 'load_mask', 'image_problem', 'read_class_folders', 'read_lmu_annotations', 'read_lmu',
+           'read_patient_table', 'read_patient_folders', 'join_cell_types', 'join_demographics', 'site_by_name',
+           'assign_sites', 'detect_layout', 'duplicate_report', 'read_cells', 'split_table', 'split_hash',
+           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'aug_strength', 'aug_params', 'Rot90',
            'cell_transforms', 'decode_size', 'load_cell', 'normalise', 'CellDataset', 'decode_cells', 'random_theta',
            'warp', 'lab_stats', 'colour_transfer', 'cell_colours', 'StainNorm', 'hed_scale', 'StainAugment',
            'background', 'zoom', 'jitter', 'BatchAugment', 'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count',
@@ -32,6 +33,8 @@ IMAGE_EXTS = {'.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp'}
 PIL_FORMATS = ('PNG', 'JPEG', 'TIFF', 'BMP') # the only decoders a user's file ever reaches
 SPLITS = ('train', 'val', 'test')
 MAX_PIXELS = 40_000_000 # larger images are refused as decompression bombs (a single cell is < 1 Mpx)
+MAX_SIDE = 1024 # a decoded image is reduced to at most this side: what one image holds in memory stays bounded
+MAX_ASPECT = 10 # an image whose long side is more than this many times its short side is not a cell
 
 # %% ../nbs/00_data.ipynb #89dd666a
 def cell_table(rows:list[dict], # one dict per cell with at least `path` and `label`
@@ -95,12 +98,29 @@ def sniff_format(head:bytes)->str|None:
     if head[4:8] == b'ftyp' and head[8:12] in (b'heic', b'heix', b'mif1', b'avif'): return 'HEIF/AVIF'
     return next((name for sig, name in _SIGNATURES if head.startswith(sig) and (name != 'WebP' or head[8:12] == b'WEBP')), None)
 
+@contextlib.contextmanager
+def _opened(src, formats=PIL_FORMATS):
+    "The one `Image.open` of aml_nb: Pillow restricted to `formats` (never Ghostscript, never a plug-in by file name), bombs as errors."
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', Image.DecompressionBombWarning)
+        with Image.open(src, formats=formats) as im: yield im
+
+def shape_problem(w:int, h:int, # an image's sides in pixels
+                  max_pixels:int=MAX_PIXELS, max_aspect:float|None=MAX_ASPECT)->str|None:
+    "Why an image of `w` x `h` pixels cannot be a cell (too many pixels, or a line rather than a cell), or None."
+    if w * h > max_pixels: return f"image too large ({w}x{h} px > {max_pixels:,} px)"
+    if max_aspect and max(w, h) > max_aspect * min(w, h): return f"not a cell image ({w}x{h} px: one side over {max_aspect}x the other)"
+    return None
+
 def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
              max_pixels:int=MAX_PIXELS, # refuse anything larger (decompression bomb)
              name:str|None=None, # how to name the source in errors (default: the path)
              decode_size:int|None=None, # JPEG only: decode at the smallest DCT scale (1/2, 1/4, 1/8) whose sides stay >= this
+             max_side:int|None=MAX_SIDE, # reduce larger images to this side (None: keep every pixel)
+             max_aspect:float|None=MAX_ASPECT, # refuse images more elongated than this (None: any shape)
+             mask:bool=False, # a label mask: its values kept as they are (no colour conversion, nearest-neighbour reduction)
             )->Image.Image:
-    "Decode to 8-bit RGB with `to_rgb`; a ValueError names the file and what is wrong."
+    "The opener of every image aml_nb reads: 8-bit RGB via `to_rgb` (or a mask's labels), upright; a ValueError names the file and what is wrong."
     name = name or str(src)
     if isinstance(src, (bytes, bytearray)): size, src = len(src), io.BytesIO(src)
     else:
@@ -109,16 +129,17 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
         if Path(src).is_dir(): raise ValueError(f"{name}: is a folder, not an image")
     if size == 0: raise ValueError(f"{name}: empty file (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            with Image.open(src, formats=PIL_FORMATS) as im:
-                w, h = im.size
-                if w * h > max_pixels: why = f"image too large ({w}x{h} px > {max_pixels:,} px)"
+        with _opened(src) as im:
+            why = shape_problem(*im.size, max_pixels, max_aspect)
+            if why is None:
+                if decode_size: im.draft(None, (decode_size, decode_size))   # libjpeg scales in the DCT: less to decode and resize
+                im.load()
+                if im.mode == 'F' and not np.isfinite(np.asarray(im)).all(): why = "pixels are not finite (NaN or infinity)"
                 else:
-                    if decode_size: im.draft(None, (decode_size, decode_size))   # libjpeg scales in the DCT: less to decode and resize
-                    im.load()
-                    if im.mode == 'F' and not np.isfinite(np.asarray(im)).all(): why = "pixels are not finite (NaN or infinity)"
-                    else: return to_rgb(ImageOps.exif_transpose(im))
+                    out = ImageOps.exif_transpose(im) if not mask else im.copy()
+                    out = out if mask else to_rgb(out)
+                    if max_side and max(out.size) > max_side: out.thumbnail((max_side, max_side), Image.NEAREST if mask else Image.LANCZOS)
+                    return out
     except (Image.DecompressionBombWarning, Image.DecompressionBombError): why = "image too large (decompression bomb)"
     except Image.UnidentifiedImageError:
         if isinstance(src, io.BytesIO): src.seek(0); head = src.read(16)
@@ -129,6 +150,11 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
                else "not an image (unrecognised format)")
     except (OSError, SyntaxError, ValueError) as e: why = f"corrupt or truncated image ({e})"
     raise ValueError(f"{name}: {why}")
+
+def load_mask(src:Path|str, # a mask image (0 background, 1 cell, 2 nucleus)
+             )->np.ndarray:
+    "A cell's label mask as an array, through the same opener as every image."
+    return np.asarray(load_rgb(src, mask=True))
 
 def image_problem(path:Path|str, # an image file
                   max_pixels:int=MAX_PIXELS, # refuse anything larger (decompression bomb)
@@ -455,7 +481,7 @@ def write_real_cells(out:Path|str, # the folder to create: <out>/{train,val,test
     for name, sha in index['sheets'].items():
         data = (src/name).read_bytes()
         if hashlib.sha256(data).hexdigest() != sha: raise ValueError(f"{src/name}: damaged (checksum differs from index.json); reinstall aml_nb")
-        sheets[name] = Image.open(io.BytesIO(data)).convert('RGB')
+        sheets[name] = load_rgb(data, name=str(src/name), max_side=None, max_aspect=None)
     (out/'cells.json').unlink(missing_ok=True); px, cols = index['px'], index['cols']
     for c in index['cells']:
         x, y = (c['i'] % cols) * px, (c['i'] // cols) * px
@@ -464,6 +490,18 @@ def write_real_cells(out:Path|str, # the folder to create: <out>/{train,val,test
     shutil.copy(src/'LICENSE.md', out/'LICENSE.md')
     (out/'cells.json').write_text(json.dumps(stamp))   # written last: its presence means the set is whole
     return read_cells(out, validate=False)
+
+# %% ../nbs/00_data.ipynb #f4ca93a4
+def real_cell_sample(n:int=36, # how many cells (spread over the classes)
+                     split:str='test', src:Path|str|None=None)->list[Image.Image]:
+    "`n` of the built-in real cells of one split, as images, without writing them out (for checks such as a gate's power)."
+    src = Path(src or REAL_CELLS); index = json.loads((src/'index.json').read_text())
+    cells = [c for c in index['cells'] if c['split'] == split]
+    pick = [cells[k] for k in np.linspace(0, len(cells) - 1, min(n, len(cells))).round().astype(int)]
+    px, cols, sheets = index['px'], index['cols'], {}
+    for c in pick:
+        if c['sheet'] not in sheets: sheets[c['sheet']] = load_rgb(src/c['sheet'], max_side=None, max_aspect=None)
+    return [sheets[c['sheet']].crop(((c['i'] % cols) * px, (c['i'] // cols) * px, (c['i'] % cols + 1) * px, (c['i'] // cols + 1) * px)) for c in pick]
 
 # %% ../nbs/00_data.ipynb #99f275aa
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -790,9 +828,9 @@ def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
     "The bytes of a JPEG file of acceptable size (header checked by Pillow's JPEG reader only), else None (for the Pillow path)."
     try:
         data = Path(path).read_bytes()
-        with Image.open(io.BytesIO(data), formats=('JPEG',)) as im: w, h = im.size
-    except (OSError, Image.UnidentifiedImageError, ValueError): return None
-    return data if 0 < w * h <= max_pixels else None
+        with _opened(io.BytesIO(data), ('JPEG',)) as im: w, h = im.size
+    except (OSError, Image.UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError, ValueError): return None
+    return data if shape_problem(w, h, max_pixels) is None else None
 
 def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resize to
                  device='cpu', # where to decode (nvJPEG on a GPU)

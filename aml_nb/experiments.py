@@ -2,28 +2,31 @@
 
 # %% ../nbs/11_experiments.ipynb #2e83df92
 from __future__ import annotations
-import json, math, os, shutil, time
+import json, math, os, shutil, tempfile, time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, kornia
 from torch.nn import functional as F
+from PIL import Image, ImageOps
 from tqdm.auto import tqdm
-from .data import split_hash, decode_cells, colour_transfer, cell_colours, hed_scale, zoom
+from .data import split_hash, decode_cells, colour_transfer, cell_colours, hed_scale, zoom, load_rgb, real_cell_sample
+from .synth import drawn_cell_sample
 from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
-                    run_cells)
+                    run_cells, owned_folder, members_identity, file_sha256)
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
-from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics
+from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics, csv_safe
 from .fairness import fairness_report, fit_tau, mitigation_table
-from .ood import OODGate
+from .ood import OODGate, BLOCKS, gate_power
 from .infer import Predictor, predict_table, default_workers
 from .models import load_model
 from .explain import localisation_summary, stain_masks
 
 # %% auto #0
 __all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shared_types', 'site_scales', 'shift_context', 'robustness', 'robustness_table',
-           'inference_speed', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'refit_gate', 'add_robustness',
-           'run_row', 'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary']
+           'inference_speed', 'must_flag_images', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment',
+           'finish_refit', 'refit_gate', 'add_robustness', 'run_row', 'summarize_runs', 'write_table', 'compare',
+           'ablate', 'mitigation_summary']
 
 # %% ../nbs/11_experiments.ipynb #63a6db30
 def _site_colours(x, ctx, g):
@@ -137,20 +140,51 @@ def inference_speed(predictor:Predictor, batch:int=32, iters:int=3)->float:
     if predictor.gpu: torch.cuda.synchronize()
     return batch * iters / (time.perf_counter() - t0)
 
+def must_flag_images(table:pd.DataFrame, # the model's split CellTable
+                     n:int=24, seed:int=0)->dict[str, list[Image.Image]]:
+    "Images any gate must flag: blank fields, noise, validation cells inverted, and the other built-in set (drawn cells for a real-cell model, real for a drawn-cell one)."
+    r = np.random.default_rng(seed); va = table[table.split == 'val'] if (table.split == 'val').any() else table
+    cells = [load_rgb(p) for p in va.path.sample(min(n, len(va)), random_state=seed)]
+    side = max(cells[0].size)
+    drawn = (Path(table.attrs.get('root') or '.')/'cohort.json').exists()
+    return {'blank images': [Image.new('RGB', (side, side), tuple(int(v) for v in c)) for c in [(255,) * 3, (0,) * 3, *r.integers(0, 256, (n - 2, 3))]],
+            'noise': [Image.fromarray(r.integers(0, 256, (side, side, 3), dtype=np.uint8)) for _ in range(n)],
+            'inverted cells': [ImageOps.invert(c) for c in cells],
+            ('real cells' if drawn else 'drawn cells'): real_cell_sample(n) if drawn else drawn_cell_sample(n, px=side, seed=seed)}
+
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->OODGate:
-    "The out-of-distribution gate of a model: Gaussians on its training cells' features, scales and threshold on the validation cells'."
+    "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
     e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells')
     e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells')
-    classes = {c: i for i, c in enumerate(predictor.classes)}
-    return OODGate.fit(e_tr, tr.label.map(classes).to_numpy(), e_va, false_alarm)
+    classes = {c: i for i, c in enumerate(predictor.classes)}; y = tr.label.map(classes).to_numpy()
+    gate = OODGate.fit(e_tr, y, e_va, false_alarm)
+    with tempfile.TemporaryDirectory(prefix='aml_nb_gate_') as d:   # through the same decoding as any cell
+        odd = {}
+        for k, ims in must_flag_images(table).items():
+            paths = [f'{d}/{k.replace(" ", "_")}_{i}.png' for i in range(len(ims))]
+            for im, f in zip(ims, paths): im.save(f)
+            odd[k] = predictor.gate_paths(paths, False)
+    power = gate_power(gate, odd, e_va)
+    per_class, dims = int(tr.label.value_counts().min()), int(e_tr['embedding'].shape[1])
+    power['why'] = f"{per_class} training cells in its smallest class for {dims} embedding dimensions, {len(va)} validation cells"
+    if power['weak']:   # fall back to what so few cells can estimate: one Gaussian for all cells in the embedding, one threshold
+        pooled = OODGate.fit(e_tr, y, e_va, false_alarm, blocks=BLOCKS | dict(embedding=False))
+        alt = gate_power(pooled, odd, e_va)
+        if alt['caught'][alt['worst']] > power['caught'][power['worst']]:
+            gate, power = pooled, alt | dict(why=power['why'], fallback='one Gaussian for all cell types (too few cells per type for one each)')
+    gate.meta['power'] = power
+    return gate
 
 def reusable(out:Path, conf:dict)->str|None:
     "Why the sealed run in `out` cannot stand for a run of `conf` (None when it can)."
     why = artefact_problem(out)
     if why: return why
-    if run_fingerprint(read_json(out/'config.json')) != run_fingerprint(conf): return "it was made from another recipe, data or split"
+    was = read_json(out/'config.json')
+    if 'data_sha' not in was: return "it does not record its images' content (made before aml_nb recorded it)"
+    if was['data_sha'] != conf['data_sha']: return "the images changed since (same paths, other content)"
+    if run_fingerprint(was) != run_fingerprint(conf): return "it was made from another recipe, data or split"
     return None
 
 def evaluate_run(predictor:Predictor, table:pd.DataFrame, out:Path, progress:bool=True)->tuple[dict, dict]:
@@ -177,7 +211,7 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
                    callbacks:list=(), # passed to the Trainer
                    **extra)->dict:
     "Train, evaluate and report one run into `out`; a sealed run of the same recipe, data and split is reused."
-    out = Path(out)
+    out = owned_folder(out)
     conf = run_config(cfg, table, sorted(table.label.unique()), **extra)
     with lock(out):
         why = reusable(out, conf)
@@ -206,12 +240,27 @@ def _rescored(preds:pd.DataFrame, predictor:Predictor, cells:pd.DataFrame, progr
     s = predictor.gate.score(predictor.gate_paths(cells.path.tolist(), progress, 'gate scores'))
     return preds.assign(ood_score=np.round(s, 4), unlike_training=(s > predictor.gate.threshold).astype(int))   # as `predict_paths` writes them
 
+def finish_refit(run:Path):
+    "Complete a gate refit that was stopped after its new files were staged (`.refit/.ready`); drop one stopped before."
+    stage = run/'.refit'
+    if not stage.exists(): return
+    if not (stage/'.ready').exists(): shutil.rmtree(stage); return   # the run was never unsealed: it stands as it was
+    before, replaced = read_json(stage/'.manifest.before')['files'], read_json(stage/'.ready')
+    for f, m in before.items():   # the files the refit does not replace must be those the run was sealed with
+        if f not in replaced and (not (run/f).exists() or file_sha256(run/f) != m['sha256']):
+            raise ValueError(f"{run}: a gate refit was stopped and {f} changed since; train the run again")
+    for n in replaced:
+        if (stage/n).exists(): os.replace(stage/n, run/n)   # those moved before the stop are in place already
+    seal(run, 'run'); shutil.rmtree(stage)
+
 def refit_gate(run:Path|str, # a sealed run
                data:Path|str|None=None, # its images, if they moved
                progress:bool=True)->pd.DataFrame:
     "Fit a sealed run's out-of-distribution gate again with today's code and rescore its predictions' flags; (share flagged per class on test, before and after)."
-    run = check_artefact(run)
+    run = Path(run)
     with lock(run):
+        finish_refit(run)   # a refit stopped between unseal and seal is completed first
+        check_artefact(run)
         table = run_cells(run, data); pr = Predictor.from_run(run, workers=default_workers())
         pr.gate = fit_gate(pr, table, pr.gate.false_alarm if pr.gate is not None else .05, progress)
         stage = run/'.refit'; shutil.rmtree(stage, ignore_errors=True); stage.mkdir()
@@ -219,11 +268,11 @@ def refit_gate(run:Path|str, # a sealed run
         for split, f in (('test', 'predictions.csv'), ('val', 'val_predictions.csv')):
             if (run/f).exists():
                 was[f] = read_predictions(run/f); out[f] = _rescored(was[f], pr, table[table.split == split], progress)
-                atomic_write(stage/f, lambda p: out[f].to_csv(p, index=False))
+                atomic_write(stage/f, lambda p: csv_safe(out[f]).to_csv(p, index=False))
         write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(ood_flagged_test=float(out['predictions.csv'].unlike_training.mean())))
-        unseal(run)
-        for p in stage.iterdir(): os.replace(p, run/p.name)
-        stage.rmdir(); seal(run, 'run')
+        shutil.copy(run/'manifest.json', stage/'.manifest.before')
+        write_json(stage/'.ready', sorted(p.name for p in stage.iterdir() if not p.name.startswith('.')))   # from here on, finish_refit can complete it
+        unseal(run); finish_refit(run)
     before = was['predictions.csv']
     return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if 'unlike_training' in before else np.nan,
                              after=out['predictions.csv'].groupby('label').unlike_training.mean()))
@@ -270,12 +319,12 @@ def write_table(out:Path, kind:str, tab:pd.DataFrame, **info)->Path:
     "Write and seal a comparison or ablation folder: `<kind>.json` (its runs, relative to it, and table) and `<kind>.csv`."
     write_json(out/f'{kind}.json', dict(kind=kind, table=tab.to_dict('records'), **info))
     atomic_write(out/f'{kind}.csv', lambda f: tab.to_csv(f, index=False))
-    return seal(out, kind)
+    return seal(out, kind, made_from=members_identity(out, [out/r for r in info['runs']]))   # a retrained run makes the table stale
 
 def compare(table:pd.DataFrame, out:Path|str, preset:str='quick', seeds:int=1, archs:list[str]|None=None,
             force:bool=False, progress:bool=True, explain:int=0, **overrides)->pd.DataFrame:
     "Train each architecture on the same split per seed; write and return the comparison table."
-    out, p = Path(out), load_preset(preset)
+    out, p = owned_folder(out), load_preset(preset)
     runs = []
     for seed in range(seeds):
         for arch in archs or p['archs']:
@@ -314,7 +363,7 @@ def ablate(table:pd.DataFrame, out:Path|str, arch:str|None=None, preset:str='qui
            full:Path|str|None=None, # an existing run of the full recipe to reuse (e.g. the comparison's)
            **overrides)->pd.DataFrame:
     "Run the full recipe and each one-change variant; write and return the ablation table."
-    out = Path(out); base = preset_config(preset, arch, seed=seed, **overrides)
+    out = owned_folder(out); base = preset_config(preset, arch, seed=seed, **overrides)
     variants = ['full'] + [v for v in (variants or ABLATIONS) if v != 'full']
     unknown = set(variants) - set(ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation(s) {sorted(unknown)}; choose from {list(ABLATIONS)}")

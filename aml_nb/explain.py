@@ -2,17 +2,19 @@
 
 # %% ../nbs/10_explain.ipynb #89e3decd
 from __future__ import annotations
+import hashlib, os
+from pathlib import Path
 import numpy as np, torch, cv2
 from PIL import Image
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, EigenCAM, LayerCAM, ScoreCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.image import show_cam_on_image
 from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_stain, model_lock
-from .data import cell_transforms, to_rgb, load_rgb
+from .data import cell_transforms, to_rgb, load_rgb, load_mask
 
 # %% auto #0
-__all__ = ['CAM_METHODS', 'Explainer', 'overlay', 'tile', 'localisation_score', 'stain_masks', 'explain_cells', 'randomised_copy',
-           'localisation_summary', 'randomisation_verdict']
+__all__ = ['CAM_METHODS', 'Explainer', 'overlay', 'tile', 'overlay_names', 'localisation_score', 'stain_masks', 'explain_cells',
+           'randomised_copy', 'localisation_summary', 'randomisation_verdict']
 
 # %% ../nbs/10_explain.ipynb #814ccef3
 CAM_METHODS = dict(gradcam=GradCAM, gradcampp=GradCAMPlusPlus, eigencam=EigenCAM, layercam=LayerCAM, scorecam=ScoreCAM)
@@ -54,6 +56,14 @@ def tile(images:list[Image.Image], ncol:int)->Image.Image:
     g = Image.new('RGB', (w * ncol, h * ((len(images) + ncol - 1) // ncol)), 'white')
     for k, im in enumerate(images): g.paste(im, ((k % ncol) * w, (k // ncol) * h))
     return g
+
+# %% ../nbs/10_explain.ipynb #e61d0e0a
+def overlay_names(paths:list, # the images explained, in order
+                  method:str='gradcam')->list[str]:
+    "One overlay file name per input path: `<stem>_<method>.png`, with a fingerprint of the path where stems repeat."
+    stems = [Path(p).stem for p in paths]
+    tag = lambda p: hashlib.sha256(os.path.abspath(p).encode()).hexdigest()[:8]
+    return [f'{s}_{tag(p)}_{method}.png' if stems.count(s) > 1 else f'{s}_{method}.png' for s, p in zip(stems, paths)]
 
 # %% ../nbs/10_explain.ipynb #05ed8ea7
 def localisation_score(cam:np.ndarray, # (H, W) map (resized to the mask if needed)
@@ -119,7 +129,7 @@ def localisation_summary(model:nn.Module, table:pd.DataFrame, # cells to explain
     "Mean localisation scores of `model` and of its randomised copy on up to `n` cells of `table`."
     t = table.sample(min(n, len(table)), random_state=seed)
     ims = [load_rgb(p, decode_size=img_size) for p in t.path]   # decoded as for training and scoring
-    masks = [np.asarray(Image.open(m)) for m in t.mask_path] if 'mask_path' in t and t.mask_path.notna().all() else None
+    masks = [load_mask(m) for m in t.mask_path] if 'mask_path' in t and t.mask_path.notna().all() else None
     out = {}
     for name, m in (('trained', model), ('randomised', randomised_copy(model, seed))):
         _, sc = explain_cells(m, ims, masks, method, img_size)

@@ -2,7 +2,7 @@
 
 # %% ../nbs/02_genomics.ipynb #7c2961b3
 from __future__ import annotations
-import json, math
+import hashlib, json, math
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -12,7 +12,7 @@ from .data import row_name
 # %% auto #0
 __all__ = ['FIELD_KINDS', 'MUTATIONS', 'LESIONS', 'GENOMIC_SCHEMA', 'METADATA_COLUMNS', 'LABEL_COLUMNS', 'MISSING', 'Field',
            'schema_table', 'fields_from_json', 'load_schema', 'parse_value', 'raw_genomics', 'read_genomics',
-           'has_profile', 'match_patients', 'GenomicEncoder', 'TabularModel']
+           'genomics_sha', 'has_profile', 'match_patients', 'GenomicEncoder', 'TabularModel']
 
 # %% ../nbs/02_genomics.ipynb #60e4aeb2
 FIELD_KINDS = ('binary', 'fraction', 'continuous', 'category')
@@ -125,6 +125,11 @@ def read_genomics(src, # a CSV or Parquet path, or a DataFrame
         g[c] = g[c].astype(object) if schema[c].kind == 'category' else g[c].astype(float)
     g.attrs['source'] = name
     return g
+
+# %% ../nbs/02_genomics.ipynb #dbffcc85
+def genomics_sha(g:pd.DataFrame)->str:
+    "A short fingerprint of a validated genomic table."
+    return hashlib.sha256(g.to_csv().encode()).hexdigest()[:16]
 
 # %% ../nbs/02_genomics.ipynb #d15a855e
 def has_profile(g:pd.DataFrame)->pd.Series:

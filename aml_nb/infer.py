@@ -12,7 +12,7 @@ from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
 from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank, middle_layer, pool, pixel_stats
-from .evaluate import prob_columns, cell_predictions, read_predictions
+from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
 from .ood import OODGate
 
 # %% auto #0
@@ -36,12 +36,14 @@ class ScoringDataset(Dataset):
 def _as_lists(batch): return [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch], [b[3] for b in batch]
 
 def list_images(src:Path|str|list)->list[str]:
-    "Image paths of a folder (recursively, sorted), a single file, or a list of paths."
+    "Image paths of a folder (recursively, sorted; absolute, so that one folder named two ways is one), a single file, or a list of paths."
     if isinstance(src, (list, tuple)): return [str(p) for p in src]
-    src = Path(src)
+    src = Path(os.path.abspath(src))
     if src.is_file(): return [str(src)]
     if not src.is_dir(): raise FileNotFoundError(f"{src}: no such file or folder")
-    return sorted(str(p) for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and 'masks' not in p.parts)
+    found = sorted(str(p) for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and 'masks' not in p.relative_to(src).parts)   # masks beside the cells
+    if not found: raise ValueError(f"{src}: no images ({', '.join(sorted(e[1:] for e in IMAGE_EXTS))}) in this folder or below it")
+    return found
 
 # %% ../nbs/09_infer.ipynb #6199b187
 def default_workers()->int:
@@ -174,7 +176,7 @@ def _done_paths(out:Path)->set[str]:
     data = out.read_bytes()
     if not data.endswith(b'\n'):
         with open(out, 'r+b') as f: f.truncate(data.rfind(b'\n') + 1)
-    return set(pd.read_csv(out, usecols=['path'], dtype=str, keep_default_na=False).path)
+    return set(read_predictions(out).path)
 
 def _rows(self:Predictor, todo:list[str], idx, err, p, s)->str:
     "CSV text of one scored batch (csv.writer quotes any name)."
@@ -182,8 +184,8 @@ def _rows(self:Predictor, todo:list[str], idx, err, p, s)->str:
     for j, i in enumerate(idx.tolist()):
         bad = bool(err[j])
         ood = [] if s is None else (['', ''] if bad else [f'{s[j]:.4f}', int(s[j] > self.gate.threshold)])
-        w.writerow([todo[i], '' if bad else self.classes[p[j].argmax()], '' if bad else f'{p[j].max():.6f}',
-                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, err[j], self.model_id])
+        w.writerow([safe_cell(todo[i]), '' if bad else safe_cell(self.classes[p[j].argmax()]), '' if bad else f'{p[j].max():.6f}',
+                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, safe_cell(err[j]) if err[j] else err[j], self.model_id])
     return buf.getvalue()
 
 @patch
@@ -221,18 +223,18 @@ def predict_paths(self:Predictor,
     paths, out = list_images(src), Path(out)
     world, rank = world_rank()
     if world == 1:
-        with lock(out): self._score(paths, out, progress, 'scoring', owned)
+        with lock(out, folder=False): self._score(paths, out, progress, 'scoring', owned)
         return read_predictions(out)
     if not dist.is_initialized(): dist.init_process_group('nccl' if self.gpu else 'gloo')
     if out.exists() and _foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id) and not owned:
         raise ValueError(f"{out}: {_foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id)}; choose another --out or remove it")
     part = out.with_name(f'{out.stem}.rank{rank}{out.suffix}')
-    with lock(part): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True)
+    with lock(part, folder=False): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True)
     dist.barrier()
     if rank == 0:
         parts = [out.with_name(f'{out.stem}.rank{r}{out.suffix}') for r in range(world)]
         merged = pd.concat([read_predictions(p) for p in parts]).set_index('path').loc[paths].reset_index()
-        with lock(out): atomic_write(out, lambda p: merged.to_csv(p, index=False))
+        with lock(out, folder=False): atomic_write(out, lambda p: csv_safe(merged).to_csv(p, index=False))
         for p in parts: p.unlink()
     dist.barrier()
     return read_predictions(out)
@@ -269,5 +271,5 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
     if len(bad): raise ValueError(f"{len(bad)} cell(s) could not be scored, e.g. {bad.iloc[0]}")
     extra = {c: df[c].to_numpy() for c in ('ood_score', 'unlike_training') if c in df}
     res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
-    atomic_write(out, lambda p: res.to_csv(p, index=False)); raw.unlink()
+    atomic_write(out, lambda p: csv_safe(res).to_csv(p, index=False)); raw.unlink()
     return res

@@ -10,11 +10,11 @@ from safetensors.torch import load_file
 from tqdm.auto import tqdm
 from .data import to_rgb
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
-                          find_artefacts)
-from .genomics import read_genomics, has_profile, GenomicEncoder
+                          find_artefacts, owned_folder)
+from .genomics import read_genomics, has_profile, GenomicEncoder, genomics_sha
 from .models import resolve_device, model_lock, save_weights, weights_info
 from .train import class_weights, lr_factor
-from .evaluate import (predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
+from .evaluate import (csv_safe, predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
                              paired_delta_ci, _bal_acc)
 from .fairness import fairness_report
 from .infer import Predictor
@@ -233,8 +233,9 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
            )->pd.DataFrame: # MIL against mean and vote on the test patients
     "Train and evaluate patient-level MIL on a run's split; write `RUN/mil` (or `out`), sealed with the run's identity."
     run = check_artefact(run); out = Path(out) if out else run/'mil'
-    settings = dict(heads=heads, epochs=epochs, hidden=hidden, seed=seed, genomics=genomics is not None, format=MIL_FORMAT)
     g = read_genomics(genomics) if genomics is not None else None   # a bad table is refused before anything is written
+    settings = dict(heads=heads, epochs=epochs, hidden=hidden, seed=seed, genomics=None if g is None else genomics_sha(g), format=MIL_FORMAT)
+    owned_folder(out)
     with lock(out):
         why = stale(out, run)
         if why is None and not force:
@@ -259,8 +260,8 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
         metrics = dict(classes=classes, patient=with_intervals(classification_metrics(y, prob_matrix(preds, classes), classes), y, prob_matrix(preds, classes)),
                        history=hist)
         prior = t[t.split == 'train'].groupby('patient_id').label.first().value_counts(normalize=True).reindex(classes).fillna(0).to_numpy() + 1e-6
-        atomic_write(out/'predictions.csv', lambda f: preds.to_csv(f, index=False))
-        atomic_write(out/'cells.csv', lambda f: att_cells.to_csv(f, index=False))
+        atomic_write(out/'predictions.csv', lambda f: csv_safe(preds).to_csv(f, index=False))
+        atomic_write(out/'cells.csv', lambda f: csv_safe(att_cells).to_csv(f, index=False))
         atomic_write(out/'mil.csv', lambda f: rows.to_csv(f, index=False))
         write_json(out/'metrics.json', metrics); write_json(out/'fairness.json', fairness_report(preds, classes, preds, prior, 1.))
         if inp['encoder']: write_json(out/'encoder.json', inp['encoder'].to_json())

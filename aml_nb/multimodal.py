@@ -12,19 +12,19 @@ from safetensors.torch import load_file
 from tqdm.auto import tqdm
 from .data import CellDataset, cell_transforms, decode_size, to_rgb
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
-                          find_artefacts)
-from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel
+                          find_artefacts, owned_folder)
+from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel, genomics_sha
 from .models import embed, model_norm, model_stain, model_lock, resolve_device, save_weights, weights_info
 from .train import class_weights
-from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
+from .evaluate import csv_safe, cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
 from .fairness import fairness_report
 from .infer import Predictor
 from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
 
 # %% auto #0
 __all__ = ['FUSIONS', 'FUSION_FORMAT', 'FusionNet', 'FusionData', 'predict_fusion', 'fit_fusion', 'patient_bags', 'save_fusion',
-           'load_fusion', 'FusionInputs', 'fusion_inputs', 'fit_tabular', 'fit_fused', 'patient_gains', 'genomics_sha',
-           'write_fusion', 'fuse_run', 'fusion_run', 'find_fusions', 'FusionPredictor']
+           'load_fusion', 'FusionInputs', 'fusion_inputs', 'fit_tabular', 'fit_fused', 'patient_gains', 'write_fusion',
+           'fuse_run', 'fusion_run', 'find_fusions', 'FusionPredictor']
 
 # %% ../nbs/14_multimodal.ipynb #1aae7be7
 FUSIONS = ('concat', 'attention')
@@ -285,10 +285,6 @@ def _row(name:str, m:dict, val:dict, n_gen:int)->dict:
                 patient_accuracy=pm['accuracy'], patient_f1_macro=pm['f1_macro'], patients=pm['n'], test_patients_with_genomics=n_gen,
                 val_patient_balanced_accuracy=val['patient_mean']['balanced_accuracy'] if 'patient_mean' in val else None)
 
-def genomics_sha(g:pd.DataFrame)->str:
-    "A short fingerprint of a validated genomic table."
-    return hashlib.sha256(g.to_csv().encode()).hexdigest()[:16]
-
 def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs, settings:dict, run:Path)->pd.DataFrame:
     "Evaluate every model's test predictions, write the fusion folder and seal it with the run's identity; the comparison table."
     classes, test = inp.classes, {n: p['test'] for n, p in preds.items()}
@@ -300,7 +296,7 @@ def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs,
     rows = []
     for name, p in test.items():
         sub = out/name; sub.mkdir(parents=True, exist_ok=True)
-        atomic_write(sub/'predictions.csv', lambda f: p.to_csv(f, index=False))
+        atomic_write(sub/'predictions.csv', lambda f: csv_safe(p).to_csv(f, index=False))
         m = evaluate_predictions(p, classes); write_json(sub/'metrics.json', m)
         write_json(sub/'fairness.json', fairness_report(p, classes, p, prior, 1.))
         if name == 'tabular': write_json(sub/'model.json', models[name].to_json())
@@ -329,6 +325,7 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
     settings = dict(fusions=list(fusions), levels=list(levels), end_to_end=end_to_end, epochs=epochs, hidden=hidden,
                     modality_dropout=modality_dropout, bags=bags, seed=seed, format=FUSION_FORMAT)
     g = read_genomics(genomics, schema)   # a bad table is refused before anything is written
+    owned_folder(out)
     with lock(out):
         why = stale(out, run)
         if why is None and not force:

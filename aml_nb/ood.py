@@ -10,7 +10,7 @@ from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
 
 # %% auto #0
-__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'conformal_threshold', 'OODGate']
+__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'conformal_threshold', 'OODGate', 'gate_power', 'gate_power_words']
 
 # %% ../nbs/08_ood.ipynb #9a4c1f3e
 def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
@@ -62,15 +62,16 @@ class OODGate:
     def fit(cls, train:dict, y:np.ndarray, # training features per depth, and their class indices
             val:dict, # validation features per depth: the scales and the thresholds
             false_alarm:float=.05, # share of in-distribution (validation) cells flagged, in each class
+            blocks:dict|None=None, # view -> one Gaussian per class (default BLOCKS); a pooled embedding needs fewer cells per class
            )->OODGate:
         "Fit means and covariances on training cells, the scales and the per-class thresholds on validation cells."
         y = np.asarray(y); n = len(y)
         if n < 2 or len(next(iter(val.values()))) < 1: raise ValueError("the gate needs at least 2 training and 1 validation cell")
-        means, prec = {}, {}
+        means, prec, blocks = {}, {}, blocks or BLOCKS
         for k in train:
             x = np.asarray(train[k], np.float64)
-            groups = np.unique(y) if BLOCKS.get(k, False) else np.zeros(1, int)
-            g = y if BLOCKS.get(k, False) else np.zeros(n, int)
+            groups = np.unique(y) if blocks.get(k, False) else np.zeros(1, int)
+            g = y if blocks.get(k, False) else np.zeros(n, int)
             means[k] = np.stack([x[g == c].mean(0) for c in groups])
             prec[k] = LedoitWolf(assume_centered=True).fit(x - means[k][np.searchsorted(groups, g)]).precision_
         gate = cls(means, prec, {k: 1. for k in train}, false_alarm=false_alarm)
@@ -105,3 +106,27 @@ class OODGate:
         meta = {k: v for k, v in info.items() if k not in ('method', 'threshold', 'false_alarm', 'scale', 'class_scale')}
         return cls({k: t[f'{k}.means'] for k in ks}, {k: t[f'{k}.precision'] for k in ks}, info['scale'], info['threshold'], info['false_alarm'], meta,
                    info.get('class_scale'))   # gates saved before per-class thresholds: one threshold, as they were fitted
+
+# %% ../nbs/08_ood.ipynb #5d3747a5
+GATE_FLOOR = .9 # a gate that lets more than a tenth of any kind of image it must flag through is weak
+
+def gate_power(gate:OODGate, must_flag:dict, # kind of image -> its features (per view)
+               own:dict, # features of the model's own validation cells
+               floor:float=GATE_FLOOR)->dict:
+    "What `gate` catches of each kind of image it must flag, what it flags of its own cells, and whether it is weak."
+    caught = {k: float(gate.flag(f).mean()) for k, f in must_flag.items()}
+    worst = min(caught, key=caught.get)
+    return dict(caught=caught, flagged_own=float(gate.flag(own).mean()), floor=floor, worst=worst, weak=caught[worst] < floor)
+
+def gate_power_words(info:dict|None, # a gate's `ood.json` (or its meta)
+                    )->str|None:
+    "The gate's power in a sentence, or None for a gate fitted before it was measured."
+    p = (info or {}).get('power')
+    if not p: return None
+    caught = ', '.join(f"{v:.0%} of {k}" for k, v in p['caught'].items())
+    s = f"The gate flags {caught}, and {p['flagged_own']:.0%} of the model's own validation cells."
+    if p['weak']:
+        s = (f"WEAK GATE: it lets {1 - p['caught'][p['worst']]:.0%} of {p['worst']} through unflagged (floor: {p['floor']:.0%} caught). " + s +
+             (f" Why: {p['why']}." if p.get('why') else '') + (f" Fallback in use: {p['fallback']}." if p.get('fallback') else '') +
+             " Do not rely on it to stop cells unlike the training cells; train on more cells.")
+    return s

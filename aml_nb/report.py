@@ -2,20 +2,23 @@
 
 # %% ../nbs/15_report.ipynb #14e53830
 from __future__ import annotations
-import html, json
+import html, json, math
 from pathlib import Path
 import numpy as np, pandas as pd
+from scipy.stats import binomtest
 import plotly.express as px, plotly.graph_objects as go
-from .store import read_json, load_run, check_artefact
+from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write
+from .multimodal import fusion_run
 from .evaluate import read_predictions
 from .experiments import run_row, robustness_table
 
 # %% auto #0
-__all__ = ['DISCLAIMER', 'LABELS', 'REPORTS', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
-           'fig_training_time', 'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall',
-           'fig_group', 'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows',
-           'fig_robustness', 'fusion_report', 'table_report', 'run_report', 'study_report', 'report_parts',
-           'write_report']
+__all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'REPORTS', 'REPORT_MARK', 'label', 'readable', 'escape',
+           'md_table', 'fig_metrics', 'fig_per_class_recall', 'fig_training_time', 'fig_inference_speed',
+           'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall', 'fig_group', 'fairness_markdown',
+           'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness', 'share_interval',
+           'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words', 'fusion_report', 'table_report',
+           'run_report', 'study_report', 'report_parts', 'write_report']
 
 # %% ../nbs/15_report.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -47,9 +50,11 @@ def readable(df:pd.DataFrame, digits:int=3)->pd.DataFrame:
     "A table for a reader: numbers rounded, columns in words."
     return df.round(digits).rename(columns=label)
 
+_MD = str.maketrans({c: f'&#{ord(c)};' for c in '|[]\\'})   # no link or image without brackets; pipes would break a table
+
 def escape(x)->str:
-    "A user-supplied name made safe for Markdown tables and HTML: markup characters as entities, pipes escaped."
-    return html.escape(str(x)).replace('|', '&#124;')
+    "A user-supplied name made inert in Markdown and HTML: markup characters, and the brackets of Markdown links and images, as entities."
+    return html.escape(str(x)).translate(_MD)
 
 def md_table(df:pd.DataFrame, digits:int=3)->str:
     "A readable Markdown table whose text cells (names from folders and tables) cannot break it or become HTML."
@@ -177,6 +182,86 @@ def fig_robustness(rows:pd.DataFrame, metric:str='balanced_accuracy')->go.Figure
     f = px.bar(rows, x='shift', y=metric, color='run', barmode='group', labels={metric: label(metric), 'shift': 'shift of the test cells'})
     return f.update_layout(yaxis_range=[0, 1], legend_title_text='run')
 
+# %% ../nbs/15_report.ipynb #06c99e3d
+NOT_WHITE = ('platelet', 'erythroblast') # counted apart from the white cells, as a differential does
+BLAST = 'myeloblast' # the blast class of the built-in cells (blast equivalents such as abnormal promyelocytes are not a class of them)
+THRESHOLDS = dict(WHO=.20, ICC=.10) # blast share (blood or marrow) for AML: WHO 2022; ICC 2022 with an AML-defining genetic abnormality
+
+def share_interval(k:int, n:int)->tuple[float, float]:
+    "The 95% Wilson interval of a share k/n (NaN, NaN for n = 0)."
+    if n == 0: return (math.nan, math.nan)
+    ci = binomtest(int(k), int(n)).proportion_ci(.95, method='wilson'); return (float(ci.low), float(ci.high))
+
+def adjusted_shares(counts:np.ndarray, # cells predicted as each type (K,), or a batch of such (B, K)
+                    confusion:np.ndarray, # the model's test confusion matrix (rows: true type, columns: predicted), counts; (K, K) or (B, K, K)
+                    iters:int=1000)->np.ndarray:
+    "Maximum-likelihood true shares of the types given predicted counts and P(predicted | true) from `confusion` (EM, batched)."
+    C = np.asarray(confusion, float) + 1e-9; C = C / C.sum(-1, keepdims=True)
+    n = np.asarray(counts, float); one = n.ndim == 1
+    n = np.atleast_2d(n); C = np.broadcast_to(C, (len(n), *C.shape[-2:]))
+    p = np.full(n.shape, 1 / n.shape[1])
+    for _ in range(iters):
+        post = p[:, :, None] * C; post = post / post.sum(1, keepdims=True)   # P(true i | predicted j)
+        new = (post * n[:, None, :]).sum(2) / n.sum(1, keepdims=True)
+        done = np.abs(new - p).max() < 1e-9; p = new
+        if done: break
+    return p[0] if one else p
+
+def _boot_adjusted(counts, confusion, n_boot:int, seed:int)->np.ndarray:
+    "Adjusted shares of `n_boot` resamples of the cells (multinomial) and of the test cells behind each confusion row."
+    r = np.random.default_rng(seed); counts, conf = np.asarray(counts), np.asarray(confusion)
+    rows = np.maximum(conf.sum(1), 1)
+    cells = r.multinomial(counts.sum(), counts / max(counts.sum(), 1), n_boot)
+    own = lambda i: conf[i] / rows[i] if conf[i].sum() else np.eye(len(conf))[i]   # a type without test cells: taken as read right
+    tests = np.stack([r.multinomial(rows[i], own(i), n_boot) for i in range(len(conf))], 1)   # (B, K, K)
+    return adjusted_shares(cells, tests)
+
+# %% ../nbs/15_report.ipynb #f7c9480e
+def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `unlike_training` when the model has a gate
+                 classes:list[str], # the model's cell types
+                 confusion:np.ndarray|None=None, # its test confusion matrix (counts), for the corrected shares
+                 n_boot:int=300, seed:int=0)->dict:
+    "Counts and shares per cell type with 95% intervals, raw and corrected; the flagged cells apart; the blast share among white cells."
+    flagged = preds.unlike_training.fillna(0).astype(bool).to_numpy() if 'unlike_training' in preds else np.zeros(len(preds), bool)
+    use = preds[~flagged & preds.predicted.notna().to_numpy()]
+    counts = use.predicted.value_counts().reindex(classes).fillna(0).astype(int).to_numpy(); n = int(counts.sum())
+    rows = pd.DataFrame(dict(cell_type=classes, count=counts, share=counts / max(n, 1)))
+    rows[['share_lo', 'share_hi']] = [share_interval(k, n) for k in counts]
+    white = np.array([c not in NOT_WHITE for c in classes]); b = classes.index(BLAST) if BLAST in classes else None
+    out = dict(cells=len(preds), counted=n, flagged=int(flagged.sum()), flagged_paths=preds.path[flagged].tolist() if 'path' in preds else [],
+               white=int(counts[white].sum()), corrected=confusion is not None and n > 0)
+    if out['corrected']:
+        adj = adjusted_shares(counts, confusion); boot = _boot_adjusted(counts, confusion, n_boot, seed)
+        rows['corrected'], rows['corrected_lo'], rows['corrected_hi'] = adj, *np.quantile(boot, [.025, .975], axis=0)
+    if b is not None and out['white']:
+        k, m = int(counts[b]), out['white']
+        blast = dict(count=k, white=m, share=k / m, lo=share_interval(k, m)[0], hi=share_interval(k, m)[1])
+        if out['corrected']:
+            wb = boot[:, b] / boot[:, white].sum(1); blast |= dict(corrected=float(adj[b] / adj[white].sum()),
+                                                                    corrected_lo=float(np.quantile(wb, .025)), corrected_hi=float(np.quantile(wb, .975)))
+        out['blast'] = blast
+    out['table'] = rows
+    return out
+
+def cells_to_decide(share:float, threshold:float=.2)->int|None:
+    "About how many white cells would put the 95% interval of `share` wholly on one side of `threshold` (None when it sits on it)."
+    d = abs(share - threshold)
+    if d < 1e-9: return None
+    return int(math.ceil(1.96 ** 2 * max(share * (1 - share), 1e-4) / d ** 2))
+
+def blast_words(blast:dict)->str:
+    "The blast share in plain words beside the WHO and ICC thresholds: context, never a diagnosis."
+    lo, hi, key = (blast['corrected_lo'], blast['corrected_hi'], 'corrected') if 'corrected' in blast else (blast['lo'], blast['hi'], 'share')
+    s = (f"Blasts (myeloblasts): {blast['count']} of {blast['white']} white cells counted, {blast['share']:.1%} "
+         f"(95% interval {blast['lo']:.1%} to {blast['hi']:.1%})")
+    if 'corrected' in blast: s += f"; corrected for this model's confusions {blast['corrected']:.1%} ({lo:.1%} to {hi:.1%})"
+    for name, t in THRESHOLDS.items():
+        where = 'lies below' if hi < t else 'lies above' if lo > t else 'spans'
+        s += f". The interval {where} {t:.0%} (the {name} 2022 threshold" + (", with an AML-defining genetic abnormality)" if name == 'ICC' else ")")
+        if where == 'spans' and (need := cells_to_decide(blast[key], t)): s += f"; about {need} white cells would decide it at this share"
+    return s + (". Context only, not a diagnosis: AML is diagnosed by a hematologist from the smear, marrow, flow cytometry and genetics; "
+                "blast equivalents (such as abnormal promyelocytes) are not a class of the built-in cells.")
+
 # %% ../nbs/15_report.ipynb #6bb792df
 def fusion_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a fusion folder."
@@ -229,19 +314,31 @@ REPORTS = {'fusion.json': fusion_report, 'comparison.json': lambda t: table_repo
 def report_parts(target:Path|str)->tuple[list[str], list[go.Figure]]:
     "Markdown lines and figures for any sealed folder of the run store."
     target = check_artefact(target)
+    why = (members_stale(target) if (target/'comparison.json').exists() or (target/'ablation.json').exists() else
+           stale(target, fusion_run(target)) if (target/'fusion.json').exists() else None)
+    if why: raise ValueError(f"{target}: {why}; compute it again (the command that made it) before reporting it")
     for marker, fn in REPORTS.items():
         if (target/marker).exists(): return fn(target)
     raise ValueError(f"{target}: not a run, comparison, ablation, fusion or study folder")
+
+REPORT_MARK = ('<!-- written by aml_nb report -->', "<meta name='generator' content='aml_nb report'>") # how a report file says aml_nb wrote it
+
+def _our_report(f:Path)->bool:
+    "Whether `f` is a report aml_nb wrote (so it may be written again)."
+    try: head = f.read_bytes()[:300].decode('utf-8', 'replace')
+    except OSError: return False
+    return any(m in head for m in REPORT_MARK)
 
 def write_report(target:Path|str, # a run folder, a folder with comparison.json / ablation.json, a fusion folder or a study
                  out:Path|str, # file stem: writes <out>.md and <out>.html
                 )->tuple[Path, Path]:
     "Write the Markdown and HTML report of a sealed folder of the run store."
     from markdown import markdown
-    md, figs = report_parts(target); out = Path(out)
+    out = Path(out); md_f, html_f = (owned_file(Path(f'{out}{s}'), _our_report) for s in ('.md', '.html'))   # refused before any work
+    md, figs = report_parts(target)
     body = '\n'.join(f.to_html(full_html=False, include_plotlyjs='inline' if i == 0 else False) for i, f in enumerate(figs))
-    page = (f"<html><head><meta charset='utf-8'><title>{escape(Path(target).name)}</title></head><body>"
+    page = (f"<html><head><meta charset='utf-8'>{REPORT_MARK[1]}<title>{escape(Path(target).name)}</title></head><body>"
             f"{markdown(chr(10).join(md), extensions=['tables'])}{body}</body></html>")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix('.md').write_text('\n'.join(md), encoding='utf-8'); out.with_suffix('.html').write_text(page, encoding='utf-8')
-    return out.with_suffix('.md'), out.with_suffix('.html')
+    atomic_write(md_f, lambda f: f.write_text(REPORT_MARK[0] + '\n' + '\n'.join(md), encoding='utf-8'))
+    atomic_write(html_f, lambda f: f.write_text(page, encoding='utf-8'))
+    return md_f, html_f

@@ -10,10 +10,11 @@ import pandas as pd
 from .data import read_cells, split_table, split_hash, SPLITS
 
 # %% auto #0
-__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'atomic_write', 'write_json', 'read_json', 'file_sha256', 'json_sha',
-           'migrate', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem', 'check_artefact',
-           'run_identity', 'stale', 'lock', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
-           'run_cells', 'folder_bytes', 'store_summary']
+__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'write_json', 'read_json', 'file_sha256',
+           'json_sha', 'migrate', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
+           'check_artefact', 'run_identity', 'stale', 'members_identity', 'members_stale', 'stale_identity', 'lock',
+           'owned_folder', 'owned_file', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
+           'run_cells', 'cells_sha', 'folder_bytes', 'store_summary']
 
 # %% ../nbs/01_store.ipynb #358f47f8
 def atomic_write(path:Path|str, write:Callable[[Path], None])->Path:
@@ -166,6 +167,28 @@ def stale(folder:Path|str, run:Path|str)->str|None:
     diff = [k for k in ('config', 'weights') if was.get(k) != now[k]]
     return f"run {Path(run).name} changed since ({' and '.join(diff)} differ)" if diff else None
 
+def members_identity(folder:Path|str, runs:list)->dict:
+    "`made_from` of a table made from runs (comparison, ablation): each run's identity, by its path relative to `folder`."
+    return dict(runs={os.path.relpath(r, folder): run_identity(r) for r in runs})
+
+def members_stale(folder:Path|str)->str|None:
+    "Why a comparison or ablation no longer matches its runs (one was retrained, damaged or removed), or None."
+    why = artefact_problem(folder)
+    if why: return why
+    was = (manifest(folder).get('made_from') or {}).get('runs')
+    if not was: return "it does not record the identity of its runs (made before aml_nb recorded it)"
+    for rel, ident in was.items():
+        why = stale_identity(Path(folder)/rel, ident)
+        if why: return why
+    return None
+
+def stale_identity(run:Path, was:dict)->str|None:
+    "Why the run `run` is no longer the one whose identity `was` recorded, or None."
+    why = artefact_problem(run)
+    if why: return f"its run {run.name} is not usable ({why})"
+    now = run_identity(run); diff = [k for k in ('config', 'weights') if was.get(k) != now[k]]
+    return f"its run {run.name} changed since ({' and '.join(diff)} differ)" if diff else None
+
 # %% ../nbs/01_store.ipynb #7dfcd781
 def _lock_path(path:Path)->Path:
     return path/'.lock' if path.is_dir() else path.with_name(f'.{path.name}.lock')
@@ -174,10 +197,12 @@ def _lock_path(path:Path)->Path:
 def lock(path:Path|str, # a folder or a file about to be written
          quiet:bool=False, # do not mention a stale lock taken over
          wait:float=0, # seconds to wait for a holder to finish before failing (short critical sections)
+         folder:bool|None=None, # whether `path` is a folder (default: a path that does not exist is one when it has no suffix)
         ):
     "Hold the one writer's lock of `path`; a RuntimeError names the process that holds it."
     path = Path(path); deadline = time.monotonic() + wait
-    if not path.exists() and not path.suffix: path.mkdir(parents=True)   # a folder about to be written: the lock lives inside
+    if folder is None: folder = path.is_dir() or (not path.exists() and not path.suffix)
+    if folder and not path.exists(): path.mkdir(parents=True)   # a folder about to be written: the lock lives inside
     lp = _lock_path(path); lp.parent.mkdir(parents=True, exist_ok=True)
     while True:
         try: fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
@@ -197,6 +222,42 @@ def lock(path:Path|str, # a folder or a file about to be written
     finally:
         try: os.unlink(lp)
         finally: os.close(fd)
+
+# %% ../nbs/01_store.ipynb #f168f7ee
+OWNER = '.aml_nb' # the mark of a folder aml_nb created for its output
+_MARKERS = {'manifest.json': ('kind', 'files'), 'config.json': ('train',), 'fusion.json': ('kind',), 'mil.json': ('kind',), 'study.json': ('kind',),
+            'comparison.json': ('kind',), 'ablation.json': ('kind',), 'cohort.json': ('n_patients',), 'cells.json': ('source',)}
+
+def _made_before_mark(folder:Path)->bool:
+    "Whether `folder` (without the mark) is a store or data folder aml_nb wrote before it marked its folders."
+    for f, keys in _MARKERS.items():
+        try: d = json.loads((folder/f).read_text())
+        except (OSError, ValueError, UnicodeDecodeError): continue
+        if isinstance(d, dict) and all(k in d for k in keys): return True
+    return False
+
+def owned_folder(folder:Path|str, # a folder aml_nb is about to write into
+                )->Path:
+    "`folder`, new (created and marked) or aml_nb's own; a ValueError naming it when it holds files aml_nb did not write."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise ValueError(f"{folder}: exists and is not a folder; choose another output folder")
+    if folder.is_dir() and not (folder/OWNER).exists():
+        theirs = sorted(p.name for p in folder.iterdir() if not (p.name.startswith('.') and p.name.endswith('.lock')))   # a writer's lock
+        if theirs and not _made_before_mark(folder):
+            raise ValueError(f"{folder}: holds files aml_nb did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
+                             "choose a new folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder/OWNER).exists(): (folder/OWNER).write_text("written by aml_nb, which may replace any file here: keep nothing of yours in this folder\n")
+    return folder
+
+def owned_file(path:Path|str, # a file aml_nb is about to write
+               ours:Callable[[Path], bool], # whether an existing file is one aml_nb wrote
+              )->Path:
+    "`path`, when it is new or one aml_nb wrote; a ValueError naming it otherwise."
+    path = Path(path)
+    if path.is_dir(): raise ValueError(f"{path}: is a folder, not a file; choose another output file")
+    if path.exists() and not ours(path): raise ValueError(f"{path}: exists and was not written by aml_nb; choose another output file")
+    return path
 
 # %% ../nbs/01_store.ipynb #bd16ab68
 def load_run(run:Path|str)->dict:
@@ -261,6 +322,13 @@ def run_cells(run:Path|str, # a run folder
 def _abs_hash(t:pd.DataFrame)->str:
     "The split hash as runs written before relative paths computed it (absolute paths as read)."
     return hashlib.sha256('\n'.join(sorted(t.path + '\t' + t.split.astype(str))).encode()).hexdigest()[:16]
+
+# %% ../nbs/01_store.ipynb #d1edd4bf
+def cells_sha(t:pd.DataFrame)->str:
+    "A short fingerprint of the content of a CellTable's images (each file's SHA-256 with its path relative to the data root)."
+    root = t.attrs.get('root')
+    rel = t.path.map(lambda p: os.path.relpath(p, root)) if root else t.path
+    return hashlib.sha256('\n'.join(sorted(rel + '\t' + t.path.map(file_sha256))).encode()).hexdigest()[:16]
 
 # %% ../nbs/01_store.ipynb #2bd34fcd
 def folder_bytes(folder:Path)->int:

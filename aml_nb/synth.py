@@ -2,7 +2,7 @@
 
 # %% ../nbs/04_synth.ipynb #418d43a4
 from __future__ import annotations
-import json
+import json, math
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -10,6 +10,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter, zoom
 from tqdm.auto import tqdm
 from .data import read_patient_folders
+from .store import owned_folder
 from .genomics import MUTATIONS, LESIONS
 
 # %% auto #0
@@ -17,7 +18,7 @@ __all__ = ['SUBTYPES', 'SUBTYPE_NAMES', 'CELL_MIX', 'DEFAULT_SUBTYPE_WEIGHTS', '
            'MUTATION_RATES', 'LAB_VALUES', 'LAB_UNITS', 'CYTOGENETICS', 'DEFINING_LESION', 'pixel_grid', 'soft', 'blob',
            'capsule', 'noise', 'paint', 'nucleus_sdf', 'CellLook', 'cell_look', 'Site', 'render_cell',
            'sample_patients', 'sample_genomics', 'CohortConfig', 'cohort_cells', 'generate_cohort', 'read_cohort',
-           'synth_arrays']
+           'drawn_cell_sample', 'synth_arrays']
 
 # %% ../nbs/04_synth.ipynb #ff72bf2c
 SUBTYPES = ['PML_RARA', 'NPM1', 'CBFB_MYH11', 'RUNX1_RUNX1T1', 'control']
@@ -315,6 +316,7 @@ def generate_cohort(root:Path|str, # where to write the patient layout
     root, cfg = Path(root), CohortConfig(**{**asdict(cfg or CohortConfig()), **kwargs})
     stamp = root/'cohort.json'
     if not (stamp.exists() and json.loads(stamp.read_text()) == asdict(cfg)):
+        owned_folder(root)   # never into a folder of the user's files
         if stamp.exists(): stamp.unlink()
         pts = sample_patients(cfg.n_patients, cfg.subtype_weights, cfg.site_weights, cfg.seed)
         cell_types = {}
@@ -340,6 +342,15 @@ def read_cohort(root:Path|str)->pd.DataFrame:
         raise ValueError(f"{root/'cell_types.csv'}: missing, or without the type of some cells (e.g. {t.path.iloc[0]})")
     t.attrs.update(layout='patients', root=str(root))
     return t
+
+# %% ../nbs/04_synth.ipynb #97c30d25
+def drawn_cell_sample(n:int=36, px:int=96, seed:int=0)->list[Image.Image]:
+    "`n` drawn cells of every subtype and site, as images, without writing a cohort (for checks such as a gate's power)."
+    cfg, out = CohortConfig(cells_per_patient=4, cell_px=px, seed=seed), []
+    subtypes, sites = list(DEFAULT_SUBTYPE_WEIGHTS), list(SITES)
+    for k in range(math.ceil(n / cfg.cells_per_patient)):
+        out += [Image.fromarray(im) for _, im, _ in cohort_cells(cfg, k, subtypes[k % len(subtypes)], sites[k % len(sites)])]
+    return out[:n]
 
 # %% ../nbs/04_synth.ipynb #8689d303
 def synth_arrays(n:int=32, # images to draw

@@ -18,7 +18,7 @@ from sklearn.metrics import balanced_accuracy_score
 from tqdm.auto import tqdm
 from .data import (CellDataset, cell_transforms, validate_table, aug_strength, BatchAugment, decode_cells, decode_size, split_hash, JPEG_DECODERS,
                         StainNorm, StainAugment, STAIN_NORMS, cell_colours)
-from .store import atomic_write, file_sha256, write_json, json_sha, record_split
+from .store import atomic_write, file_sha256, write_json, json_sha, record_split, cells_sha
 from .models import create_model, save_model, model_norm, resolve_device, world_rank, family, FAMILIES
 
 # %% auto #0
@@ -239,15 +239,15 @@ def use_memory(loader:str, nbytes:int, # the setting, and how many bytes the dec
     return nbytes < room / 4
 
 def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)->dict:
-    "The `config.json` of a run: recipe, classes, data (absolute root, layout), split settings and split hash, and `extra`."
+    "The `config.json` of a run: recipe, classes, data (absolute root, layout, content), split settings and split hash, and `extra`."
     root = table.attrs.get('root')
     return dict(train=asdict(cfg), classes=list(classes), data=str(Path(root).resolve()) if root else None, layout=table.attrs.get('layout'),
-                split=table.attrs.get('split'), split_hash=split_hash(table), **extra)
+                split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **extra)
 
 def run_fingerprint(conf:dict)->str:
-    "What decides a run's weights, as a fingerprint: recipe, classes, data root and split (not labels such as `variant`, nor where it ran)."
+    "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
     train = {k: v for k, v in (AS_BEFORE | (conf.get('train') or {})).items() if k not in RUNTIME}
-    return json_sha(dict(train=train, **{k: conf.get(k) for k in ('classes', 'data', 'split_hash')}))
+    return json_sha(dict(train=train, **{k: conf.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
 
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
 AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did

@@ -6,10 +6,10 @@ import json, os, tempfile, time, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd
-import optuna
+import optuna, sqlalchemy
 from tqdm.auto import tqdm
 from .data import split_hash, STAIN_NORMS
-from .store import write_json, read_json, seal, unseal, lock, json_sha, check_artefact
+from .store import write_json, read_json, seal, unseal, lock, json_sha, check_artefact, owned_folder, cells_sha
 from .models import family
 from .train import TrainConfig, Trainer, preset_config, load_preset, BALANCE
 
@@ -123,21 +123,28 @@ def storage_for(out:Path, storage:str|None=None):
                                       heartbeat_stale_trial_callback=lambda study, t: tqdm.write(f"trial {t.number}: its worker stopped; marked failed")), storage
 
 def study_identity(table:pd.DataFrame, base:TrainConfig, space:list[Param])->dict:
-    "What a study tunes: data root, split, architecture, base recipe (minus what is searched) and space."
+    "What a study tunes: data root, content and split, architecture, base recipe (minus what is searched) and space."
     searched = {p.name for p in space}
     root = table.attrs.get('root')
-    return dict(data=str(Path(root).resolve()) if root else None, split_hash=split_hash(table), arch=base.arch,
+    return dict(data=str(Path(root).resolve()) if root else None, split_hash=split_hash(table), data_sha=cells_sha(table), arch=base.arch,
                 base={k: v for k, v in asdict(base).items() if k not in searched and k not in ('device', 'workers', 'loader')},
                 space=[asdict(p) for p in space])
 
 def open_study(out:Path, identity:dict, storage:str|None=None, seed:int=0, pruner=None)->optuna.Study:
     "Create or load the study in `out`; refuse one made for another question."
-    Path(out).mkdir(parents=True, exist_ok=True)
+    owned_folder(out); db = Path(out)/'study.db'
+    if storage is None and db.exists():   # SQLite would silently start a new study in an empty file, and fail at length on a damaged one
+        with open(db, 'rb') as f: head = f.read(16)
+        if not head: raise ValueError(f"{db}: empty (0 bytes), so the study's earlier trials are lost; remove it to start a new study")
+        if head != b'SQLite format 3\x00': raise ValueError(f"{db}: damaged (not an SQLite database); remove it to start a new study")
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=4)   # a few random trials, then TPE
     with lock(Path(out)/'study.open', wait=120):   # local workers starting together create the storage's schema once
-        st, url = storage_for(out, storage)
-        study = optuna.create_study(study_name=identity['arch'], storage=st, direction='maximize', load_if_exists=True, sampler=sampler,
-                                    pruner=pruner or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2))
+        try:
+            st, url = storage_for(out, storage)
+            study = optuna.create_study(study_name=identity['arch'], storage=st, direction='maximize', load_if_exists=True, sampler=sampler,
+                                        pruner=pruner or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2))
+        except (sqlalchemy.exc.DatabaseError, sqlalchemy.exc.ArgumentError) as e:
+            raise ValueError(f"{storage or db}: the study's storage cannot be read ({str(e.orig if hasattr(e, 'orig') else e).splitlines()[0]})") from None
     fp = json_sha(identity); was = study.user_attrs.get('identity')
     if was is None: study.set_user_attr('identity', fp); study.set_user_attr('question', json.dumps(identity))
     elif was != fp: raise ValueError(f"{out}: this study tunes another question (other data, split, base recipe or search space); "

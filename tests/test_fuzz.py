@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from aml_nb.data import load_rgb, read_class_folders, CellDataset, cell_transforms
+from aml_nb.data import load_rgb, read_class_folders, CellDataset, cell_transforms, MAX_ASPECT
 from aml_nb.dashboard import read_upload
 from aml_nb.genomics import read_genomics, parse_value, GENOMIC_SCHEMA, MISSING
 
@@ -60,6 +60,9 @@ def test_every_mode_and_bit_depth_decodes_to_rgb(mode, w, h, seed):
     im = base if base.mode == mode else base.convert(mode)
     assert im.mode == mode
     fmt = 'TIFF' if mode in ('I;16', 'I', 'F', 'CMYK') else 'PNG'
+    if max(w, h) > MAX_ASPECT * min(w, h):   # a line of pixels is not a cell: refused in words, whatever its mode
+        with pytest.raises(ValueError, match=r'm: not a cell image'): load_rgb(_encode(im, fmt), name='m')
+        return
     out = load_rgb(_encode(im, fmt), name='m')
     assert out.mode == 'RGB' and out.size == (w, h)
 
@@ -155,5 +158,7 @@ def test_any_legal_name_round_trips_through_every_file(tmp_path_factory, classes
     assert back.predicted.tolist() == p.predicted.tolist() and list(back.columns) == list(p.columns)
     write_json(d/'c.json', dict(classes=classes)); assert read_json(d/'c.json')['classes'] == classes
     page = markdown(md_table(p[['patient_id', 'label', 'predicted']]), extensions=['tables'])
-    for name in classes + patients:
-        if '<' in name: assert name not in page   # escaped: never live markup
+    import html
+    cells = re.findall(r'<td[^>]*>(.*?)</td>', page, re.S)
+    assert not any('<' in c or '](' in c for c in cells)   # escaped: never live markup, never a Markdown link
+    assert [html.unescape(c).strip() for c in cells] == [str(v).strip() for row in p[['patient_id', 'label', 'predicted']].itertuples(index=False) for v in row]

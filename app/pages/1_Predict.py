@@ -46,7 +46,7 @@ if images:
                     f"{why.flagged.iloc[0]:.0%} of them would be flagged there. Choose it above.")
     ok, verdict = run_verdict(run)
     n_unlike = int(r['unlike'].sum())
-    if note := gate_note(pred): st.caption(note)
+    if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
     if note := robustness_note(run): st.warning(note)
     if n_unlike: st.warning(f"{n_unlike} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
                               "not to be trusted, and they are left out of the patient-level call unless you include them.")

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
-from aml_nb.dashboard import runs_dir, mil_table, run_label
+from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables
 from aml_nb.experiments import run_row
 from aml_nb.report import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed,
                            fig_ablation, readable, robustness_rows, fig_robustness)
@@ -18,12 +18,6 @@ views = ['models', 'ablation and bias mitigation', 'robustness', 'patient level'
 tabs = dict(zip(views, st.tabs(views, key='view', on_change='rerun')))   # only the open tab is computed and drawn
 
 
-def tables(kind: str):
-    "Each sealed comparison or ablation folder of the store, with its JSON."
-    for folder in find_artefacts(runs_dir(), kind):
-        yield folder, read_json(folder/f'{kind}.json'), folder.relative_to(runs_dir()) if folder.is_relative_to(runs_dir()) else folder.name
-
-
 if tabs['models'].open:
     with tabs['models']:
         metric = st.selectbox('metric', ['balanced_accuracy', 'accuracy', 'f1_macro'], format_func=lambda m: m.replace('_', ' '), key='metric')
@@ -32,16 +26,18 @@ if tabs['models'].open:
         c1, c2 = st.columns(2)
         c1.plotly_chart(fig_training_time(rows), key='train_time')
         c2.plotly_chart(fig_inference_speed(rows), key='speed')
-        for folder, d, name in tables('comparison'):
+        for folder, d, name, stale in store_tables('comparison'):
             st.subheader(f"model comparison: {name}")
+            if stale: st.warning(f"Not shown: {stale}. Run the comparison again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
 if tabs['ablation and bias mitigation'].open:
     with tabs['ablation and bias mitigation']:
         found = False
-        for folder, d, name in tables('ablation'):
+        for folder, d, name, stale in store_tables('ablation'):
             found = True
             st.subheader(f"ablation: {name}")
+            if stale: st.warning(f"Not shown: {stale}. Run the ablation again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')
             st.dataframe(readable(tab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall']]), hide_index=True)
