@@ -9,9 +9,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
-           'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_explain',
-           'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness', 'cmd_refit_gate', 'cmd_mil',
-           'port_free', 'free_port', 'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
+           'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_differential',
+           'cmd_explain', 'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness', 'cmd_refit_gate',
+           'cmd_mil', 'port_free', 'free_port', 'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -80,6 +80,13 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, default=64, help='images per batch')
     p.add_argument('--workers', type=int, help='decoding processes (default: the CPUs available but one, at most 8)')
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'"); p.add_argument('--compile', action='store_true', help='torch.compile the model')
+    p = _sub(sub, 'differential', "a differential count per patient (cell types, blast share with intervals) from a cell-type model", 'cmd_differential')
+    p.add_argument('run', help='a finished run of a cell-type model'); p.add_argument('cells', nargs='+', help='image files or folders')
+    p.add_argument('--patients', action='store_true', help='CELLS is one folder with a subfolder per patient')
+    p.add_argument('--out', required=True, help="CSV to create (the per-cell scores go beside it, resumable, in OUT.predictions.csv)")
+    p.add_argument('--batch-size', type=int, default=64, help='images per batch')
+    p.add_argument('--workers', type=int, help='decoding processes (default: the CPUs available but one, at most 8)')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     p = _sub(sub, 'explain', 'Grad-CAM overlays and localisation scores', 'cmd_explain')
     p.add_argument('run', help='a finished run folder (or a model.safetensors file)'); p.add_argument('images', nargs='+', help='image files')
     p.add_argument('--method', default='gradcam', choices=['gradcam', 'gradcampp', 'eigencam', 'layercam', 'scorecam'], help='CAM method')
@@ -216,6 +223,15 @@ def cmd_predict(a):
     flagged = f", {int(df.unlike_training.fillna(0).sum())} unlike the training cells" if 'unlike_training' in df else ''
     print(f"{a.out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}")
     if p.gate is not None and (power := gate_power_words(p.gate.meta)): print(power)
+
+def cmd_differential(a):
+    "Count each patient's cells by type, with the blast share among white cells, into a CSV."
+    from aml_nb.report import write_differential, blast_words, row_blast
+    tab = write_differential(a.run, a.cells, a.out, a.patients, device=a.device, batch_size=a.batch_size, workers=a.workers)
+    for pid, g in tab.groupby('patient_id', sort=False):
+        b = g.iloc[0]; blast = row_blast(b)
+        print(f"{pid}: {int(b.cells)} cells, {int(b.flagged)} flagged by the gate (counted apart)" + (f"; {blast_words(blast).split('. Context only')[0]}" if blast else ''))
+    print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
 
 def cmd_explain(a):
     "Grad-CAM overlays and localisation scores for images."

@@ -19,8 +19,9 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE'
            'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy',
            'cell_names', 'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
            'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells',
-           'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'image_key',
-           'session_memo', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+           'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model',
+           'review_order', 'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo',
+           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -102,7 +103,7 @@ def runs_table(runs:list[dict])->pd.DataFrame:
 
 # %% ../nbs/17_dashboard.ipynb #3776b464
 MAX_UPLOAD_BYTES = 20 * 2**20 # one file
-MAX_UPLOADS = 32 # files per request
+MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
 MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
 DISPLAY_SIDE = 320 # largest side of a shown image or overlay
 UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) # for the uploader widget
@@ -345,6 +346,48 @@ def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:di
         rows.append(f"<tr><td>cell {i + 1}</td><td><img src='{_png64(shown)}'></td><td><img src='{heat}'></td><td>{tops}</td><td>{flag}</td></tr>")
     table = "<h2>Cells</h2><table border='1' cellpadding='4'><tr><th></th><th>cell</th><th>heatmap</th><th>top classes</th><th>flag</th></tr>" + ''.join(rows) + '</table>'
     return f"<html><head><meta charset='utf-8'><title>aml_nb patient report</title></head><body>{''.join(head)}{table}</body></html>"
+
+# %% ../nbs/17_dashboard.ipynb #5203ea34
+def is_cell_type_model(classes:list[str])->bool:
+    "Whether a model's classes are cell types with the blast among them: its cells make a differential, never a diagnosis."
+    from aml_nb.report import BLAST
+    return BLAST in classes
+
+def review_order(result:dict)->list[int]:
+    "The order a reviewer sees the cells in: flagged by the gate first, then the least certain."
+    conf = result['probs'].max(1)
+    return sorted(range(len(conf)), key=lambda i: (not result['unlike'][i], conf[i]))
+
+def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFrame:
+    "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged)."
+    pred = [reviews.get(i) or result['classes'][int(k)] for i, k in enumerate(result['probs'].argmax(1))]
+    return pd.DataFrame(dict(path=names, predicted=pred, reviewed=[i in reviews and bool(reviews[i]) for i in range(len(names))],
+                             unlike_training=[int(result['unlike'][i] and not reviews.get(i)) for i in range(len(names))]))
+
+def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cell index: label}
+                 folder:Path|str)->Path:
+    "Write the reviewed cells as `<folder>/<label>/<name>.png` (training data for `aml-nb train --data`) and `reviews.csv`."
+    from aml_nb.store import owned_folder, atomic_write
+    from aml_nb.evaluate import csv_safe
+    folder = owned_folder(folder); rows = []
+    for i, lab in sorted(reviews.items()):
+        if not lab: continue
+        if lab in ('.', '..') or '/' in lab or '\\' in lab: raise ValueError(f"{lab!r}: not usable as a label (a folder name)")
+        f = folder/lab/f"{Path(names[i]).stem}_{i:03d}.png"; f.parent.mkdir(exist_ok=True)
+        atomic_write(f, lambda t: images[i].save(t, format='PNG')); rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i]))
+    atomic_write(folder/'reviews.csv', lambda t: csv_safe(pd.DataFrame(rows, columns=['path', 'label', 'source'])).to_csv(t, index=False))
+    return folder
+
+def differential_html(d:dict, label:str='')->str:
+    "A self-contained HTML report of a differential and its blast share."
+    from aml_nb.report import blast_words, md_table, readable
+    from markdown import markdown
+    e = _html.escape; t = d['table']
+    body = [f"<h1>aml_nb differential{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
+            f"<p>{d['counted']} cells counted; {d['flagged']} flagged by the gate as unlike the training cells, counted apart.</p>"]
+    if d.get('blast'): body.append(f"<p>{e(blast_words(d['blast']))}</p>")
+    body.append(markdown(md_table(t), extensions=['tables']))
+    return f"<html><head><meta charset='utf-8'><title>aml_nb differential</title></head><body>{''.join(body)}</body></html>"
 
 # %% ../nbs/17_dashboard.ipynb #30162cc8
 def image_key(images:list[Image.Image])->str:

@@ -2,23 +2,25 @@
 
 # %% ../nbs/15_report.ipynb #14e53830
 from __future__ import annotations
-import html, json, math
+import html, json, math, os
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.stats import binomtest
+from sklearn.metrics import confusion_matrix
 import plotly.express as px, plotly.graph_objects as go
 from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write
 from .multimodal import fusion_run
-from .evaluate import read_predictions
+from .evaluate import read_predictions, csv_safe
 from .experiments import run_row, robustness_table
 
 # %% auto #0
-__all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'REPORTS', 'REPORT_MARK', 'label', 'readable', 'escape',
-           'md_table', 'fig_metrics', 'fig_per_class_recall', 'fig_training_time', 'fig_inference_speed',
-           'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall', 'fig_group', 'fairness_markdown',
-           'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness', 'share_interval',
-           'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words', 'fusion_report', 'table_report',
-           'run_report', 'study_report', 'report_parts', 'write_report']
+__all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'DIFFERENTIAL_COLUMNS', 'REPORTS', 'REPORT_MARK', 'label',
+           'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall', 'fig_training_time',
+           'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall', 'fig_group',
+           'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness',
+           'share_interval', 'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words', 'run_confusion',
+           'differential_rows', 'row_blast', 'write_differential', 'fusion_report', 'table_report', 'run_report',
+           'study_report', 'report_parts', 'write_report']
 
 # %% ../nbs/15_report.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -261,6 +263,59 @@ def blast_words(blast:dict)->str:
         if where == 'spans' and (need := cells_to_decide(blast[key], t)): s += f"; about {need} white cells would decide it at this share"
     return s + (". Context only, not a diagnosis: AML is diagnosed by a hematologist from the smear, marrow, flow cytometry and genetics; "
                 "blast equivalents (such as abnormal promyelocytes) are not a class of the built-in cells.")
+
+# %% ../nbs/15_report.ipynb #4def773c
+DIFFERENTIAL_COLUMNS = ['patient_id', 'cell_type', 'count', 'share', 'share_lo', 'share_hi', 'corrected', 'corrected_lo', 'corrected_hi',
+                        'cells', 'flagged', 'white', 'blast_count', 'blast_share', 'blast_lo', 'blast_hi', 'blast_corrected', 'blast_corrected_lo', 'blast_corrected_hi']
+
+def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
+    "A run's test confusion matrix (counts) over the cells its gate let through, or None when it has no predictions."
+    f = Path(run)/'predictions.csv'
+    if not f.exists(): return None
+    p = read_predictions(f)
+    if 'unlike_training' in p: p = p[p.unlike_training.fillna(0) == 0]
+    idx = {c: i for i, c in enumerate(classes)}
+    return confusion_matrix(p.label.map(idx), p.predicted.map(idx), labels=range(len(classes)))
+
+def differential_rows(d:dict, patient:str)->pd.DataFrame:
+    "The rows of one `differential` for a CSV: one per cell type, the blast share repeated on each."
+    b = d.get('blast') or {}
+    t = d['table'].assign(patient_id=patient, cells=d['cells'], flagged=d['flagged'], white=d['white'],
+                          blast_count=b.get('count'), blast_share=b.get('share'), blast_lo=b.get('lo'), blast_hi=b.get('hi'), blast_corrected=b.get('corrected'),
+                          blast_corrected_lo=b.get('corrected_lo'), blast_corrected_hi=b.get('corrected_hi'))
+    return t.reindex(columns=DIFFERENTIAL_COLUMNS)
+
+def row_blast(row)->dict|None:
+    "The blast summary of one patient back from a row of the differential CSV (for `blast_words`), or None."
+    if pd.isna(row.blast_share): return None
+    b = dict(count=int(row.blast_count), white=int(row.white), share=row.blast_share, lo=row.blast_lo, hi=row.blast_hi)
+    return b if pd.isna(row.blast_corrected) else b | dict(corrected=row.blast_corrected, corrected_lo=row.blast_corrected_lo, corrected_hi=row.blast_corrected_hi)
+
+def _our_differential(f:Path)->bool:
+    "Whether `f` is a differential aml_nb wrote (its header)."
+    try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') == DIFFERENTIAL_COLUMNS
+    except (OSError, UnicodeDecodeError): return False
+
+def write_differential(run:Path|str, # a run of a cell-type model
+                       cells:list, # image files or folders
+                       out:Path|str, # the CSV to write
+                       patients:bool=False, # `cells` is one folder with a subfolder per patient
+                       progress:bool=True, **predictor_kw)->pd.DataFrame:
+    "The differential of each patient (or of all cells) into `out`; scoring is resumable in `<out>.predictions.csv`."
+    from aml_nb.infer import Predictor
+    out = owned_file(Path(out), _our_differential)
+    if patients and (len(cells) != 1 or not Path(cells[0]).is_dir()): raise ValueError("--patients needs one folder with a subfolder per patient")
+    pr = Predictor.from_run(run, **predictor_kw)
+    if BLAST not in pr.classes: raise ValueError(f"{run}: its classes ({', '.join(pr.classes)}) are not cell types with a blast class: "
+                                                 "a differential needs a cell-type model (such as one trained on the built-in real cells)")
+    src = [os.path.abspath(c) for c in cells] if len(cells) > 1 else cells[0]
+    preds = pr.predict_paths(src, out.with_name(out.name + '.predictions.csv'), progress)
+    root = Path(os.path.abspath(cells[0]))
+    who = preds.path.map(lambda p: Path(p).relative_to(root).parts[0]) if patients else pd.Series('all cells', preds.index)
+    conf = run_confusion(run if Path(run).is_dir() else Path(run).parent, pr.classes)
+    tab = pd.concat([differential_rows(differential(g, pr.classes, conf), str(k)) for k, g in preds.groupby(who, sort=True)], ignore_index=True)
+    atomic_write(out, lambda f: csv_safe(tab).to_csv(f, index=False))
+    return tab
 
 # %% ../nbs/15_report.ipynb #6bb792df
 def fusion_report(target:Path)->tuple[list[str], list[go.Figure]]:

@@ -146,7 +146,7 @@ def test_predict_examples_from_the_test_split(monkeypatch, run_store):
     cells = pd.read_csv(run/'predictions.csv').path[:3].tolist()
     at.multiselect(key='examples').set_value(cells).run()
     assert not at.exception, at.exception
-    assert len(at.get('image')) == 6 and any('patient-level' in s.value for s in at.subheader)
+    assert len(at.get('image')) == 6 and any(s.value.startswith('differential of 3 cell(s)') for s in at.subheader)   # a cell-type model
 
 
 def test_gradcam_follows_the_chosen_class(monkeypatch, run_store):

@@ -89,6 +89,7 @@ def test_predict_upload_shows_prediction_and_heatmap(app_url, tab, store):
     run = next(p for p in sorted((store/'compare').glob('*-s0')))
     cells = pd.read_csv(run/'predictions.csv').path[:3].tolist()
     page.goto(f'{app_url}/Predict'); settle(page)
+    _choose(page, f'compare/{run.name}')   # a subtype model: a patient-level call (a cell-type model gives a differential instead)
     page.locator("input[type='file']").set_input_files(cells)   # the uploader's own input (a file-chooser click can race a rerun)
     page.get_by_text('patient-level:').wait_for()
     page.get_by_test_id('stImage').nth(5).wait_for()   # each cell and its Grad-CAM overlay: 6 images
@@ -103,8 +104,9 @@ def _choose(page, label_part:str, widget:str='model (run)'):
 
 
 def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, store):
-    """A real myeloblast uploaded to the real-cell model is called a myeloblast and not flagged; the patient report
-    downloads and names no file; uploaded to a synthetic-cohort model, the same cell is flagged as unlike its training cells."""
+    """A real myeloblast uploaded to the real-cell model is called a myeloblast and not flagged, and counted in a differential
+    (never a patient's diagnosis) whose report downloads and names no file; uploaded to a synthetic-cohort model, the same
+    cell is flagged as unlike its training cells."""
     from aml_nb.evaluate import read_predictions
     if not (store/'real').exists(): pytest.skip(f"{store} has no real-cell model")
     real = sorted((store/'real').glob('*-s0'))[0]   # the demo's real-cell model, whatever its architecture
@@ -114,20 +116,45 @@ def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, 
     page.goto(f'{app_url}/Predict'); settle(page)
     _choose(page, f'real/{real.name}')
     page.locator("input[type='file']").set_input_files([cell])
-    page.get_by_text('download the patient report').wait_for(); settle(page)
+    page.get_by_text('differential (HTML)').wait_for(); settle(page)
     body = page.inner_text('body')
-    assert 'myeloblast:' in body.split('download the patient report')[0] and 'unlike the cells this model was trained on' not in body
+    assert 'myeloblast:' in body and 'unlike the cells this model was trained on' not in body and 'patient-level' not in body
+    assert 'Blasts (myeloblasts): 1 of 1 white cells' in body and 'WHO 2022' in body
     first = page.locator('[data-testid="stMarkdownContainer"] li').first.inner_text()
     assert first.startswith('myeloblast'), first
-    with page.expect_download() as dl: page.get_by_text('download the patient report').click()
+    with page.expect_download() as dl: page.get_by_text('differential (HTML)').click()
     report = Path(dl.value.path()).read_text()
-    assert 'aml_nb patient report' in report and 'research tool, not a diagnostic device' in report and Path(cell).name not in report
+    assert 'aml_nb differential' in report and 'research tool, not a diagnostic device' in report and Path(cell).name not in report
     _shot(page, 'predict_real_myeloblast')
     synthetic = next(iter(sorted(store.glob('synthetic64/*-s0'))), None) or next(iter(sorted((store/'compare').glob('*-s0'))))
     _choose(page, f'{synthetic.parent.name}/{synthetic.name}')
     page.get_by_text('unlike the cells this model was trained on').first.wait_for()
     assert page.get_by_test_id('stException').count() == 0
     _shot(page, 'predict_real_cell_on_synthetic_model')
+
+
+def test_a_differential_with_its_review_queue(app_url, tab, store):
+    """Real test cells of several types uploaded to the real-cell model: a differential with the blast share beside the
+    thresholds; re-labelling the first cell of the review queue updates it at once."""
+    from aml_nb.evaluate import read_predictions
+    if not (store/'real').exists(): pytest.skip(f"{store} has no real-cell model")
+    real = sorted((store/'real').glob('*-s0'))[0]
+    p = read_predictions(real/'predictions.csv')
+    cells = p.groupby('label').head(2).path.tolist()[:16]
+    page = tab
+    page.goto(f'{app_url}/Predict'); settle(page)
+    _choose(page, f'real/{real.name}')
+    page.locator("input[type='file']").set_input_files(cells)
+    page.get_by_text(f'differential of').first.wait_for(); page.get_by_test_id('stImage').nth(2 * len(cells) - 1).wait_for(); settle(page)
+    body = page.inner_text('body')
+    assert 'Blasts (myeloblasts):' in body and 'WHO 2022' in body and 'not a diagnosis' in body and 'patient-level' not in body
+    _shot(page, 'predict_differential')
+    review = page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name='review: confirm or re-label')).first
+    review.scroll_into_view_if_needed(); review.get_by_role('button', name='Open').click()
+    page.keyboard.type('myeloblast'); page.keyboard.press('Enter'); settle(page)   # the list is long: typed, as a user would
+    page.get_by_text('1 reviewed').first.wait_for()
+    assert page.get_by_test_id('stException').count() == 0
+    _shot(page, 'predict_review_queue')
 
 
 def test_multimodal_gives_the_fused_prediction(app_url, tab):

@@ -1,9 +1,11 @@
-"Predict: upload cells; their classes, heatmaps and flags; the patient-level call; a report to download."
+"Predict: upload cells; their classes, heatmaps and flags; a differential with a review queue (cell types) or the patient-level call (subtypes); reports."
 from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
 from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
-                              cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES)
+                              cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
+                              is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
+from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
 from aml_nb.mil import mil_of
@@ -30,7 +32,7 @@ if source == 'upload':
 else:
     test = test_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
-    picks = st.multiselect('test cells (several of one patient = a patient-level call)', test.path.tolist(), max_selections=16,
+    picks = st.multiselect('test cells (several of one patient = a patient-level call)', test.path.tolist(), max_selections=200,
                            format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
     for p in picks:
         try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p]); truth[short[p]] = label[p]
@@ -48,10 +50,36 @@ if images:
     n_unlike = int(r['unlike'].sum())
     if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
     if note := robustness_note(run): st.warning(note)
+    cell_types = is_cell_type_model(pred.classes)
     if n_unlike: st.warning(f"{n_unlike} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
-                              "not to be trusted, and they are left out of the patient-level call unless you include them.")
+                              "not to be trusted, and they are " + ("counted apart in the differential unless you review them." if cell_types
+                                                                    else "left out of the patient-level call unless you include them."))
     call, order = None, range(len(images))
-    if len(images) > 1:
+    ik = image_key(images)
+    reviews = {i: st.session_state.get(f'review_{ik}_{i}') for i in range(len(images))}
+    reviews = {i: v for i, v in reviews.items() if v and v != 'not reviewed'}
+    if cell_types:   # a differential, never a diagnosis from a cell type
+        conf = session_memo(st.session_state, ('confusion', run['path']), lambda: run_confusion(run['path'], pred.classes))
+        d = differential(reviewed_predictions(r, names, reviews), pred.classes, conf)
+        st.subheader(f"differential of {d['counted']} cell(s)" + (f", {len(reviews)} reviewed" if reviews else ''))
+        if d.get('blast'): st.markdown(blast_words(d['blast']))
+        if d['flagged']: st.warning(f"{d['flagged']} cell(s) flagged by the gate are counted apart (first in the review queue below): "
+                                    + ', '.join(d['flagged_paths']))
+        cols = ['cell_type', 'count', 'share', 'share_lo', 'share_hi'] + (['corrected', 'corrected_lo', 'corrected_hi'] if 'corrected' in d['table'] else [])
+        st.dataframe(readable(d['table'][cols]), hide_index=True)
+        st.caption("Shares with 95% intervals (Wilson); corrected: for this model's own confusions on its test cells (adjusted "
+                   "classify-and-count). Platelets and erythroblasts are counted apart from the white cells. Review the cells below "
+                   "(flagged first, then the least certain): confirm or re-label each, and the differential updates at once.")
+        c1, c2, c3 = st.columns(3)
+        label_d = c1.text_input('label for the differential (optional)', key='diff_label')
+        c2.download_button('differential (CSV)', differential_rows(d, label_d or 'cells').to_csv(index=False), file_name='aml_nb_differential.csv', key='diff_csv')
+        c3.download_button('differential (HTML)', differential_html(d, label_d), file_name='aml_nb_differential.html', mime='text/html', key='diff_html')
+        if reviews and st.button('save the reviewed cells as training data', key='save_reviews'):
+            import time
+            f = save_reviews(images, names, reviews, runs_dir()/'reviews'/time.strftime('%Y%m%d-%H%M%S'))
+            st.success(f"Saved {len(reviews)} reviewed cell(s) to {f} (class folders): `aml-nb train --data {f}` trains on them.")
+        order = review_order(r)
+    elif len(images) > 1:
         include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_unlike else False
         mil_dir = mil_of(run['path'])
         mil = mil_predictor(str(mil_dir)) if mil_dir else None
@@ -79,7 +107,9 @@ if images:
         if r['unlike'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
         if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
         c3.markdown('\n'.join(lines))
-    st.divider()
-    label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
-    st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
-                       file_name='aml_nb_patient_report.html', mime='text/html', key='report')
+        if cell_types: c3.selectbox('review: confirm or re-label', ['not reviewed', *pred.classes], key=f'review_{ik}_{i}')
+    if not cell_types:   # a cell-type model's report is its differential (above)
+        st.divider()
+        label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
+        st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
+                           file_name='aml_nb_patient_report.html', mime='text/html', key='report')
