@@ -6,6 +6,7 @@ from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, a
                               cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
                               is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
+from aml_nb.evaluate import csv_safe
 from aml_nb.explain import overlay
 from aml_nb.data import load_rgb
 from aml_nb.mil import mil_of
@@ -32,7 +33,8 @@ if source == 'upload':
 else:
     test = test_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
-    picks = st.multiselect('test cells (several of one patient = a patient-level call)', test.path.tolist(), max_selections=200,
+    picks = st.multiselect('test cells (several: a differential for a cell-type model, a patient-level call for a subtype model)',
+                           test.path.tolist(), max_selections=200,
                            format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
     for p in picks:
         try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p]); truth[short[p]] = label[p]
@@ -72,7 +74,7 @@ if images:
                    "(flagged first, then the least certain): confirm or re-label each, and the differential updates at once.")
         c1, c2, c3 = st.columns(3)
         label_d = c1.text_input('label for the differential (optional)', key='diff_label')
-        c2.download_button('differential (CSV)', differential_rows(d, label_d or 'cells').to_csv(index=False), file_name='aml_nb_differential.csv', key='diff_csv')
+        c2.download_button('differential (CSV)', csv_safe(differential_rows(d, label_d or 'cells')).to_csv(index=False), file_name='aml_nb_differential.csv', key='diff_csv')
         c3.download_button('differential (HTML)', differential_html(d, label_d), file_name='aml_nb_differential.html', mime='text/html', key='diff_html')
         if reviews and st.button('save the reviewed cells as training data', key='save_reviews'):
             import time
