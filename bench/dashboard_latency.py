@@ -11,7 +11,7 @@ on it has loaded:
 - Grad-CAM explorer: choosing another cell, and choosing another heatmap method (every selected model redraws).
 Targets: Predict with four uploads and Grad-CAM changes within 1.5 s median; no page over 3 s to open warm.
 """
-import argparse, json, os, platform, statistics, sys, time
+import argparse, json, os, platform, re, statistics, sys, time
 from pathlib import Path
 import pandas as pd
 from aml_nb.cli import app_server
@@ -50,7 +50,7 @@ def main():
             "Open every page, upload four cells to Predict, change the Grad-CAM explorer's cell and method."
             for name, path in pages.items(): keep(f'open {name}', timed(pg, lambda: pg.goto(f'{url}/{path}'), nav=True))
             pg.goto(f'{url}/Predict'); pg.wait_for_function(DONE, arg=0)
-            keep('Predict: 4 uploads', timed(pg, lambda: (pg.locator("input[type='file']").set_input_files(cells), pg.get_by_text('patient-level:').wait_for())))
+            keep('Predict: 4 uploads', timed(pg, lambda: (pg.locator("input[type='file']").set_input_files(cells), pg.get_by_text(re.compile(r'^(patient-level:|differential of)')).first.wait_for())))
             pg.goto(f'{url}/Grad-CAM'); pg.wait_for_function(DONE, arg=0)
             cell_opts, meth_opts = options(pg, 'cell'), options(pg, 'method')
             keep('Grad-CAM: another cell', timed(pg, lambda: choose(pg, 'cell', cell_opts[1 + rep % (len(cell_opts) - 1)])))
