@@ -2,7 +2,7 @@
 
 # %% ../nbs/17_dashboard.ipynb #18b24fa8
 from __future__ import annotations
-import hashlib, io, json, os
+import hashlib, io, json, os, zipfile, zlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -14,14 +14,15 @@ from .explain import CAM_METHODS
 from .report import DISCLAIMER
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
-           'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run', 'data_key',
-           'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'display_copy',
-           'cell_names', 'test_predictions', 'select_cells', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
-           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells',
-           'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model',
-           'review_order', 'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo',
-           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+__all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir',
+           'device_name', 'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
+           'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads',
+           'expand_uploads', 'display_copy', 'cell_names', 'test_predictions', 'select_cells', 'test_cell_sets',
+           'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
+           'patient_summary', 'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note', 'patient_call',
+           'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model', 'review_order',
+           'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo', 'best_fused',
+           'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -106,7 +107,8 @@ MAX_UPLOAD_BYTES = 20 * 2**20 # one file
 MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
 MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
 DISPLAY_SIDE = 320 # largest side of a shown image or overlay
-UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) # for the uploader widget
+CELLS_PER_PAGE = 20 # cells shown (with their heatmaps) on one page of the Predict page's list
+UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) + ['zip'] # for the uploader widget: cell images, or a folder of them zipped
 
 def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
                 img_size:int|None=None, # the model's input side: decode as training and `aml-nb predict` do (`load_cell`)
@@ -125,6 +127,33 @@ def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each u
     if n == len(files): return n, None
     return n, (f"Only the first {n} of {len(files)} files are used: at most {MAX_UPLOADS} files and "
                f"{MAX_UPLOAD_TOTAL // 2**20} MB per request. Upload the rest separately.")
+
+def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, str|None]:
+    "An uploaded zip's cell images (members with an image suffix, hidden and `__MACOSX` entries left out), or why there are none."
+    try: z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError): return None, [], f"{name}: not a zip archive"
+    cells = sorted((i for i in z.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_EXTS
+                    and not any(p.startswith('.') or p == '__MACOSX' for p in Path(i.filename).parts)), key=lambda i: i.filename)
+    return z, cells, None if cells else f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})"
+
+def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each uploaded file, in order
+                  )->tuple[list[tuple[str, bytes]], list[str]]: # the cell files within the limits, and one sentence per problem
+    "A request's cell files, each zip replaced by its cell images (a zipped folder), read in memory within the upload limits."
+    items, problems = [], []   # (name, size as declared, how to read it)
+    for name, data in files:
+        if Path(name).suffix.lower() != '.zip': items.append((name, len(data), lambda d=data: d)); continue
+        z, cells, why = _zip_members(name, data)
+        if why: problems.append(why)
+        for i in cells: items.append((f"{name}/{i.filename}", i.file_size, lambda z=z, i=i: z.open(i).read(i.file_size + 1)))
+    n, why = check_uploads([(nm, size) for nm, size, _ in items])   # on the declared sizes: nothing past the limits is unpacked
+    if why: problems.append(why)
+    out = []
+    for nm, size, read in items[:n]:
+        try: data = read()
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, OSError, EOFError) as e: problems.append(f"{nm}: cannot be unpacked ({e})"); continue
+        if len(data) != size: problems.append(f"{nm}: its size differs from the archive's record of it ({size} bytes)"); continue
+        out.append((nm, data))
+    return out, problems
 
 def display_copy(im:Image.Image, side:int=DISPLAY_SIDE)->Image.Image:
     "A copy of `im` no larger than `side` pixels a side, for showing it and its heatmap."
@@ -155,6 +184,16 @@ def select_cells(cells:pd.DataFrame, # a predictions table
     if wrong: keep &= cells.label != cells.predicted
     if patient != 'all': keep &= cells.patient_id.astype(str) == patient
     return cells[keep]
+
+def test_cell_sets(cells:pd.DataFrame, # a predictions table
+                   n:int=MAX_UPLOADS, # cells in a random draw
+                   seed:int=0)->dict[str, list[str]]:
+    "Sets of test cells to score at once, by name: each patient's cells (where the data has patients) and a random draw of `n`."
+    ids = cells.patient_id.dropna().astype(str) if 'patient_id' in cells else pd.Series(dtype=str)
+    sets = {f"patient {p} ({len(g)} cells)": g.path.tolist()[:MAX_UPLOADS] for p, g in cells.loc[ids.index].groupby(ids, sort=True)}
+    n = min(n, len(cells), MAX_UPLOADS)
+    draw = cells.path.sample(n, random_state=seed).tolist() if n else []
+    return sets | {f"a random draw of {n} of the {len(cells)} test cells": draw}
 
 def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     "The 0/1/2 mask of a cell: `masks/<name>` beside it when the data has one, else `stain_masks` of the image."
@@ -227,16 +266,32 @@ def predict_and_explain(predictor, images:list[Image.Image], method:str='gradcam
     return probs, Explainer(predictor.model, method)(x, ks)
 
 # %% ../nbs/17_dashboard.ipynb #1a8e3f60
-def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', target:str|None=None)->dict:
+def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', target:str|None=None,
+                  cams:bool=True, # heatmaps of every cell too (False: only scores; `draw_heatmaps` draws the ones shown)
+                  progress=None, # called with (cells done, cells in all) after each batch
+                  batch:int=64)->dict:
     "Probabilities, heatmaps and (when the run has a gate) out-of-distribution scores and flags of a set of cells."
-    from aml_nb.explain import Explainer
     if target is not None and target not in predictor.classes: raise ValueError(f"target class {target!r} is not one of {predictor.classes}")
-    x = torch.stack([predictor.transform(im) for im in images])   # transformed once, for everything below
-    probs, scores = predictor.score_tensor(x)
+    probs, scores = [], []
+    for s in range(0, len(images), batch):   # in batches: a differential's 200 cells never make one large activation
+        p, o = predictor.score_tensor(torch.stack([predictor.transform(im) for im in images[s:s + batch]]))
+        probs.append(p); scores.append(o)
+        if progress: progress(min(s + batch, len(images)), len(images))
+    probs, scores = np.concatenate(probs), None if scores[0] is None else np.concatenate(scores)
     ks = [int(i) for i in probs.argmax(1)] if target is None else [predictor.classes.index(target)] * len(images)
-    cams = Explainer(predictor.model, method)(x.to(predictor.dev), ks)
     unlike = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
-    return dict(probs=probs, cams=cams, ood_score=scores, unlike=unlike, classes=predictor.classes)
+    out = dict(probs=probs, ood_score=scores, unlike=unlike, classes=predictor.classes, targets=ks)
+    return out | dict(cams=draw_heatmaps(predictor, images, out, range(len(images)), method) if cams else None)
+
+def draw_heatmaps(predictor, images:list[Image.Image], result:dict, # from `analyse_cells`
+                  which, # indices of the cells to draw (those on the page)
+                  method:str='gradcam')->np.ndarray:
+    "Heatmaps (len(which), H, W) of some analysed cells, each for the class it was analysed for."
+    from aml_nb.explain import Explainer
+    which = list(which)
+    if not which: return np.zeros((0, predictor.img_size, predictor.img_size), np.float32)
+    x = torch.stack([predictor.transform(images[i]) for i in which]).to(predictor.dev)
+    return Explainer(predictor.model, method)(x, [result['targets'][i] for i in which])
 
 def gate_note(predictor)->str|None:
     "What the Predict page says about a run's out-of-distribution gate: its measured power, or what it checks less than today's (None: nothing to say)."

@@ -133,8 +133,8 @@ def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, 
     _shot(page, 'predict_real_cell_on_synthetic_model')
 
 
-def test_a_differential_with_its_review_queue(app_url, tab, store):
-    """Real test cells of several types uploaded to the real-cell model: a differential with the blast share beside the
+def test_a_differential_with_its_review_queue(app_url, tab, store, tmp_path):
+    """Real test cells of several types uploaded (a zipped folder) to the real-cell model: a differential with the blast share beside the
     thresholds; re-labelling the first cell of the review queue updates it at once."""
     from aml_nb.evaluate import read_predictions
     if not (store/'real').exists(): pytest.skip(f"{store} has no real-cell model")
@@ -144,7 +144,11 @@ def test_a_differential_with_its_review_queue(app_url, tab, store):
     page = tab
     page.goto(f'{app_url}/Predict'); settle(page)
     _choose(page, f'real/{real.name}')
-    page.locator("input[type='file']").set_input_files(cells)
+    import zipfile
+    folder = Path(tmp_path)/'patient.zip'   # a folder of cells, zipped as a user uploads one
+    with zipfile.ZipFile(folder, 'w') as z:
+        for c in cells: z.write(c, f"patient/{Path(c).name}")
+    page.locator("input[type='file']").set_input_files(str(folder))
     page.get_by_text(f'differential of').first.wait_for(); page.get_by_test_id('stImage').nth(2 * len(cells) - 1).wait_for(); settle(page)
     body = page.inner_text('body')
     assert 'Blasts (myeloblasts):' in body and 'WHO 2022' in body and 'not a diagnosis' in body and 'patient-level' not in body

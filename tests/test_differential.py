@@ -120,3 +120,40 @@ def test_predict_page_shows_a_differential_and_takes_reviews(monkeypatch, run_st
     assert any('6 reviewed' in s.value for s in at.subheader)
     blasts = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
     assert blasts.loc['myeloblast'].iloc[0] == 6 and len(before) == 9
+
+
+def counted(at)->int:
+    "Cells in the page's differential: those counted, and those flagged by the gate and counted apart."
+    import re
+    n = sum(int(re.match(r'differential of (\d+) cell', s.value)[1]) for s in at.subheader if s.value.startswith('differential of'))
+    return n + sum(int(re.match(r'(\d+) cell\(s\) flagged', w.value)[1]) for w in at.warning if re.match(r'\d+ cell\(s\) flagged', w.value))
+
+
+def test_predict_page_scores_a_draw_of_many_cells_and_draws_only_the_heatmaps_on_screen(monkeypatch, run_store):
+    "A draw of the test split's cells: one differential of all of them, the list in pages, heatmaps only for the page shown."
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    import aml_nb.dashboard as dash
+    app = Path(__file__).resolve().parent.parent/'app'
+    st.cache_resource.clear(); st.cache_data.clear()
+    drawn, real = [], dash.draw_heatmaps
+    monkeypatch.setattr(dash, 'draw_heatmaps', lambda pred, ims, r, which, *a, **k: drawn.append(list(which)) or real(pred, ims, r, which, *a, **k))
+    monkeypatch.setenv('AML_NB_RUNS', str(run_store)); monkeypatch.chdir(app); monkeypatch.syspath_prepend(str(app))
+    at = AppTest.from_file(str(app/'pages'/'1_Predict.py'), default_timeout=180).run()
+    run = Path(at.selectbox(key='model').value)
+    n_test = len(pd.read_csv(run/'predictions.csv'))
+    at.radio(key='source').set_value("a patient's test cells, or a draw").run()
+    assert not at.exception, at.exception
+    n = min(n_test, dash.MAX_UPLOADS)
+    assert at.selectbox(key='test_set').value == f"a random draw of {n} of the {n_test} test cells" and n > dash.CELLS_PER_PAGE
+    assert counted(at) == n, ([s.value for s in at.subheader], n)   # every drawn cell: in the count or flagged and counted apart
+    reviews = [s for s in at.selectbox if s.key and s.key.startswith('review_')]
+    assert len(reviews) == dash.CELLS_PER_PAGE and drawn == [[int(s.key.rsplit('_', 1)[1]) for s in reviews]]   # only the page's heatmaps
+    first = {s.key for s in reviews}
+    at.number_input(key=[w.key for w in at.number_input if w.key.startswith('page_')][0]).set_value(2).run()
+    assert not at.exception, at.exception
+    second = {s.key for s in at.selectbox if s.key and s.key.startswith('review_')}
+    assert len(second) == min(dash.CELLS_PER_PAGE, n - dash.CELLS_PER_PAGE) and not first & second and len(drawn) == 2
+    at.number_input(key='draw_seed').set_value(3).run()   # another draw: other cells, the same number
+    assert not at.exception, at.exception
+    assert counted(at) == n

@@ -2,7 +2,7 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (read_upload, check_uploads, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
+from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, test_cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
                               is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
@@ -21,28 +21,36 @@ c = run['metrics']['cell']
 st.caption(f"Test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {c['balanced_accuracy_lo']:.3f} to {c['balanced_accuracy_hi']:.3f}); "
            f"calibration error {c['ece']:.3f}: a probability is the model's confidence, which can be off by about that much.")
 if near_chance(run): st.error("This model is near chance on its test cells: its answers mean little. Choose another run above.")
-source = st.radio('cells', ['upload', 'examples from the test split'], horizontal=True, key='source')
+source = st.radio('cells', ['upload', 'examples from the test split', "a patient's test cells, or a draw"], horizontal=True, key='source')
 images, names, truth = [], [], {}
 if source == 'upload':
-    files = st.file_uploader('single-cell images (several = one patient)', type=UPLOAD_TYPES, accept_multiple_files=True, key='upload') or []
-    n, why = check_uploads([(f.name, f.size) for f in files])
-    if why: st.warning(why)
-    for f in files[:n]:
-        try: images.append(read_upload(f.name, f.getvalue(), img_size=pred.img_size)); names.append(f.name)
+    files = st.file_uploader('single-cell images, or a zip of a folder of them (several = one patient)', type=UPLOAD_TYPES,
+                             accept_multiple_files=True, key='upload') or []
+    cells, problems = expand_uploads([(f.name, f.getvalue()) for f in files])
+    for why in problems: st.warning(why)
+    for name, data in cells:
+        try: images.append(read_upload(name, data, img_size=pred.img_size)); names.append(name)
         except ValueError as e: st.error(str(e))
 else:
     test = test_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
-    picks = st.multiselect('test cells (several: a differential for a cell-type model, a patient-level call for a subtype model)',
-                           test.path.tolist(), max_selections=200,
-                           format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
+    if source == 'examples from the test split':
+        picks = st.multiselect('test cells (several: a differential for a cell-type model, a patient-level call for a subtype model)',
+                               test.path.tolist(), max_selections=200,
+                               format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
+    else:
+        sets = test_cell_sets(test, seed=st.session_state.get('draw_seed', 0))
+        picks = sets[st.selectbox('cells', list(sets), key='test_set')]
+        st.number_input('seed of the draw', 0, 10_000, 0, key='draw_seed')
     for p in picks:
         try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p]); truth[short[p]] = label[p]
         except ValueError as e: st.error(str(e))
 method = st.selectbox('heatmap method', cam_methods(), key='method')
 if images:
-    with st.spinner('predicting and explaining the cells...'):
-        r = session_memo(st.session_state, ('predict', run['path'], method, image_key(images)), lambda: analyse_cells(pred, images, method))
+    bar = st.empty()   # scores first (a progress bar over the cells); heatmaps only of the cells on screen, below
+    r = session_memo(st.session_state, ('predict', run['path'], image_key(images)),
+                     lambda: analyse_cells(pred, images, cams=False, progress=lambda d, n: bar.progress(d / n, f"scored {d} of {n} cells")))
+    bar.empty()
     if len({x['config'].get('data') for x in runs}) > 1:
         pick, why = session_memo(st.session_state, ('suggest', image_key(images)), lambda: suggest_run(images, runs, predictor))
         if pick is not None and pick['path'] != run['path'] and why.flagged.iloc[0] < (r['unlike'].mean() if r['ood_score'] is not None else 1):
@@ -99,12 +107,19 @@ if images:
             order = list(call['order']) + [i for i in range(len(images)) if i not in set(call['used'])]
     st.caption(f"Heatmaps: {verdict}")
     weights = dict(zip(call['order'], call['weights'])) if call and call.get('weights') is not None else {}
+    order = list(order)
+    if len(order) > CELLS_PER_PAGE:
+        pages = (len(order) + CELLS_PER_PAGE - 1) // CELLS_PER_PAGE
+        page = st.number_input(f"page of cells ({CELLS_PER_PAGE} a page, {pages} pages, in review order)", 1, pages, 1, key=f'page_{ik}')
+        order = order[(page - 1) * CELLS_PER_PAGE:page * CELLS_PER_PAGE]
+    cams = dict(zip(order, session_memo(st.session_state, ('cams', run['path'], method, ik, tuple(order)),
+                                        lambda: draw_heatmaps(pred, images, r, order, method))))
     for i in order:
         p = top_k(r['probs'][i:i + 1], pred.classes)[0]
         c1, c2, c3 = st.columns([1, 1, 2])
         shown = display_copy(images[i])
         c1.image(shown, caption=names[i] + (f" (true {truth[names[i]]})" if names[i] in truth else ''), width=200)
-        c2.image(overlay(shown, r['cams'][i]), caption=cam_caption(method, p[0][0], r['cams'][i]), width=240)
+        c2.image(overlay(shown, cams[i]), caption=cam_caption(method, p[0][0], cams[i]), width=240)
         lines = [f"- **{k}**: {v:.1%}" for k, v in p]
         if r['unlike'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
         if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
@@ -113,5 +128,6 @@ if images:
     if not cell_types:   # a cell-type model's report is its differential (above)
         st.divider()
         label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
-        st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r, call or patient_call(r, images), label, verdict),
+        st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r | dict(cams=draw_heatmaps(pred, images, r, range(len(images)), method)),
+                                                                                        call or patient_call(r, images), label, verdict),
                            file_name='aml_nb_patient_report.html', mime='text/html', key='report')
