@@ -27,7 +27,8 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=[lib_path, lib_path + '.*']),
     include_package_data=True,
-    package_data={lib_path: ['cells/*.jpg', 'cells/*.json', 'cells/*.md']},   # the built-in real cells
+    package_data={lib_path: ['cells/*.jpg', 'cells/*.json', 'cells/*.md',   # the built-in real cells
+                             'reference/*.json', 'reference/*.csv', 'reference/*.safetensors']},   # and the model shipped with them
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     python_requires='>=' + min_python,

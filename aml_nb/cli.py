@@ -8,10 +8,11 @@ from dataclasses import fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'parser', 'main', 'load_split_table', 'cmd_summarize',
-           'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict', 'cmd_differential',
-           'cmd_explain', 'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness', 'cmd_refit_gate',
-           'cmd_mil', 'port_free', 'free_port', 'cmd_app', 'app_healthy', 'app_server', 'Steps', 'cmd_demo']
+__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'DEMO_PROGRESS', 'parser', 'main', 'load_split_table',
+           'cmd_summarize', 'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict',
+           'cmd_differential', 'cmd_explain', 'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness',
+           'cmd_refit_gate', 'cmd_mil', 'cmd_reference', 'port_free', 'free_port', 'cmd_app', 'app_healthy',
+           'app_server', 'Steps', 'demo_reference', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -119,13 +120,17 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--shifts', nargs='+', help='shifts to score (default: all that apply): as_scanned, site_colours, site_colours_scale, stain_amount, blur, gamma, jpeg')
     p.add_argument('--cells', help="score these labelled cells (any layout: another lab's, say) instead of the run's test split; needs --out")
     p.add_argument('--out', help='JSON file to write the scores of --cells to')
+    p = _sub(sub, 'reference', "the shipped real-cell model: its identity and whether today's code still stands behind it; --rebuild trains it again", 'cmd_reference')
+    p.add_argument('--rebuild', action='store_true', help='train it again from scratch on the built-in real cells and say whether the result matches')
+    p.add_argument('--out', default='runs/reference-rebuild', help='work folder of --rebuild (the cells and the run)')
+    p.add_argument('--pack', action='store_true', help='with --rebuild, write the rebuilt model into the package as the shipped one (maintainers)')
     p = _sub(sub, 'app', 'start the dashboard', 'cmd_app')
     p.add_argument('--runs', default='runs', help='run store to show'); p.add_argument('--port', type=int, default=8501, help='port')
     p.add_argument('--address', default='localhost', help='address to listen on')
     p = _sub(sub, 'demo', 'the main job: real cells and the synthetic cohort, comparison, ablation, Grad-CAM, fusion, MIL, fairness, dashboard', 'cmd_demo')
     p.add_argument('--cohort', default='data/demo', help='folder for the synthetic cohort (created, or reused)')
     p.add_argument('--real', default='data/real', help='folder for the built-in real cells (created, or reused)')
-    p.add_argument('--real-arch', default='resnet10t', help='the architecture of the cell-type model on the real cells')
+    p.add_argument('--real-arch', default='resnet10t', help='the architecture of the cell-type model on the real cells (the shipped model is resnet10t)')
     p.add_argument('--real-epochs', type=int, default=8, help="its training epochs (the preset's other settings apply)")
     p.add_argument('--runs', default='runs/demo', help='run store to create (or reuse)'); p.add_argument('--preset', default='quick', help='training preset')
     p.add_argument('--port', type=int, default=8501, help='dashboard port (the next free one if busy)'); p.add_argument('--no-app', action='store_true', help='do not start the dashboard')
@@ -325,6 +330,31 @@ def cmd_mil(a):
     print(rows.assign(patient=f('patient_balanced_accuracy'), gain=f('gain_vs_mean'))[['aggregation', 'patient', 'gain', 'patients']].rename(
         columns=dict(patient='patient bal. acc [95% CI]', gain='gain vs mean [paired 95% CI]')).to_string(index=False))
 
+# %% ../nbs/16_cli.ipynb #3f3e1f74
+def cmd_reference(a):
+    "The shipped real-cell model: what it is and whether today's code stands behind it; or (--rebuild) train it again and compare."
+    import tempfile
+    from aml_nb.data import write_real_cells
+    from aml_nb.store import read_json
+    from aml_nb.experiments import REFERENCE, install_reference, reference_problems, build_reference, reference_matches, pack_reference
+    if a.rebuild:
+        run, cells = build_reference(a.out)
+        ok, words = reference_matches(run); print(words)
+        if a.pack: print(f"packed into {pack_reference(run, cells)}"); return 0
+        return 0 if ok else 1
+    if not (REFERENCE/'reference.json').exists(): raise FileNotFoundError(f"{REFERENCE}: the shipped reference model is missing (a partial install?)")
+    ref, m = read_json(REFERENCE/'reference.json'), read_json(REFERENCE/'metrics.json')['cell']
+    r, b = ref['recipe'], ref['built']
+    print(f"the shipped real-cell model: {r['arch']}, preset {r['preset']}, {r['epochs']} epochs, on the built-in real cells (index {ref['cells_index']}); "
+          f"weights in {ref['weights']}; built with python {b['python']}, torch {b['torch']}, timm {b['timm']}")
+    print(f"test balanced accuracy {m['balanced_accuracy']:.3f} [{m['balanced_accuracy_lo']:.3f}, {m['balanced_accuracy_hi']:.3f}]")
+    print(f"cells: {ref['cells_licence']}")
+    with tempfile.TemporaryDirectory() as d:
+        cells = write_real_cells(Path(d)/'cells')
+        why = reference_problems(install_reference(Path(d)/'run', cells.attrs['root']), cells)
+    print("today's code stands behind it" if not why else 'STALE: ' + '; '.join(why) + '. Rebuild it: aml-nb reference --rebuild --pack')
+    return 1 if why else 0
+
 # %% ../nbs/16_cli.ipynb #7b3c5d88
 def port_free(port:int, address:str='localhost')->bool:
     "Whether a server could listen on `address:port` now."
@@ -388,7 +418,8 @@ def app_server(runs:Path|str, # the run store to show
     port = free_port(port); url = f'http://localhost:{port}'
     out = open(log, 'w') if log else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, '-c', 'import sys; from aml_nb.cli import main; sys.exit(main(sys.argv[1:]))',
-                             'app', '--runs', str(runs), '--port', str(port)], stdout=out, stderr=subprocess.STDOUT)
+                             'app', '--runs', str(runs), '--port', str(port)], stdout=out, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent)   # never outlives this process, even killed
     try:
         if not app_healthy(url, timeout, proc):
             raise RuntimeError(f"the dashboard on {runs} did not answer at {url} within {timeout:.0f} s" + (f"; its output: {log}" if log else ''))
@@ -402,8 +433,15 @@ def app_server(runs:Path|str, # the run store to show
 # %% ../nbs/16_cli.ipynb #6f9b2d14
 class Steps:
     "Numbered steps of a long job with expected durations; each start prints the elapsed time and an estimate of what is left."
-    def __init__(self, expected:dict[str, float]): # step name -> expected seconds on a quiet 2-core machine
-        self.expected, self.t0, self.done, self.k = dict(expected), time.time(), 0., 0
+    def __init__(self, expected:dict[str, float], # step name -> expected seconds on a quiet 2-core machine
+                 record:Path|str|None=None): # a JSON file that says the same to others (the dashboard's Home page)
+        self.expected, self.t0, self.done, self.k, self.record = dict(expected), time.time(), 0., 0, record and Path(record)
+
+    def _write(self, step:str|None, left:float):
+        if not self.record: return
+        from aml_nb.store import write_json
+        write_json(self.record, dict(steps=list(self.expected), expected=self.expected, step=step, k=self.k, started=self.t0, updated=time.time(),
+                                     left_s=round(left), fraction=self.done / sum(self.expected.values()), pid=os.getpid()))
 
     def start(self, name:str):
         "Print the step's header with the time so far and the estimate of the rest; mark the steps before it done."
@@ -411,56 +449,78 @@ class Steps:
         self.done = sum(self.expected[n] for n in names[:names.index(name)]); self.k = names.index(name) + 1
         el = time.time() - self.t0
         rest = sum(self.expected[n] for n in names[self.k - 1:])
-        left = rest * (el / self.done if self.done else 1.)
-        print(f"== {self.k}/{len(names)} {name} (elapsed {el // 60:.0f}:{el % 60:02.0f}, about {left // 60:.0f} min left)", flush=True)
+        left = rest * (el / self.done if self.done > 60 else 1.)   # rescaled once there is something to rescale by
+        print(f"== {self.k}/{len(names)} {name} (elapsed {el // 60:.0f}:{el % 60:02.0f}, about {left / 60:.0f} min left)", flush=True)
+        self._write(name, left)
 
     def finish(self)->float:
         "Print and return the total time."
-        el = time.time() - self.t0
-        print(f"== done in {el // 60:.0f}:{el % 60:02.0f}", flush=True); return el
+        el = time.time() - self.t0; self.done, self.k = sum(self.expected.values()), len(self.expected)
+        print(f"== done in {el // 60:.0f}:{el % 60:02.0f}", flush=True); self._write(None, 0.); return el
 
 # %% ../nbs/16_cli.ipynb #40895741
 DEMO_VARIANTS = ['no_mixup', 'no_balance'] # the demo's ablation of ConvNeXt (its full recipe is the comparison's run); `aml-nb ablate` runs them all
 DEMO_FUSION_LEVELS = ('patient', 'mil') # genomics is one profile per patient: fused on patients (mean of cells, or attention MIL)
-DEMO_STEPS = {'data: the synthetic cohort and the built-in real cells': 45., 'real cells: a cell-type model': 340.,
+DEMO_STEPS = {'the dashboard, with the shipped real-cell model': 20., 'data: the synthetic cohort': 40., 'real cells: a cell-type model': 10.,
               'synthetic cohort: ConvNeXt vs ResNet vs ViT': 550., 'ablation of the recipe': 280.,
               'genomic fusion, per compared model': 170., 'patient-level MIL, per compared model': 50.} # expected seconds, 2 CPU cores
+DEMO_PROGRESS = '.aml_nb-demo.json' # in the run store: what the demo is computing, for the dashboard
+
+def demo_reference(a, real, runs:Path)->Path|None:
+    "Install the shipped real-cell model where the demo's real-cell step would write it, when the demo asks for its recipe."
+    from aml_nb.experiments import REFERENCE_RECIPE, install_reference, reference_config, reusable
+    r = REFERENCE_RECIPE
+    if (a.real_arch, a.real_epochs, a.preset) != (r['arch'], r['epochs'], r['preset']):
+        print(f"the shipped real-cell model is {r['arch']}, {r['epochs']} epochs, preset {r['preset']}: not what was asked; "
+              "the dashboard starts without it", flush=True); return None
+    dest = runs/'real'/f"{r['arch']}-s0"
+    if reusable(dest, reference_config(real)) is None: return dest   # there already (a re-run): kept
+    return install_reference(dest, real.attrs['root'])
 
 def cmd_demo(a):
-    "The end-to-end demo on the built-in real cells and the synthetic cohort."
+    "The end-to-end demo on the built-in real cells and the synthetic cohort: the dashboard first, the rest as it lands."
     port = None if a.no_app else free_port(a.port)
     if port and port != a.port: print(f"port {a.port} is in use: the dashboard will use {port}", flush=True)
+    from contextlib import nullcontext
     from aml_nb.synth import generate_cohort
     from aml_nb.data import split_table, summarize, format_summary, write_real_cells
-    from aml_nb.store import find_runs
+    from aml_nb.store import find_runs, owned_folder
     from aml_nb.experiments import compare, ablate
     from aml_nb.train import load_preset
     from aml_nb.multimodal import fuse_run
     from aml_nb.mil import mil_run
-    steps, runs = Steps(DEMO_STEPS), Path(a.runs)
-    steps.start('data: the synthetic cohort and the built-in real cells')
-    t = split_table(generate_cohort(a.cohort, cell_px=96), seed=0)
-    real = write_real_cells(a.real)
-    print(format_summary(summarize(t))); print(f"real cells: {len(real)} cells, {real.label.nunique()} classes, in {a.real}")
-    steps.start('real cells: a cell-type model')
-    tab = compare(real, runs/'real', a.preset, archs=[a.real_arch], explain=24, epochs=a.real_epochs)
-    print(tab[['arch', 'balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
-    steps.start('synthetic cohort: ConvNeXt vs ResNet vs ViT')
-    tab = compare(t, runs/'compare', a.preset, explain=24)
-    print(tab[['arch', 'balanced_accuracy', 'patient_balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
-    steps.start('ablation of the recipe')
-    arch = load_preset(a.preset)['archs'][0]   # ConvNeXt: the paper's model
-    ab = ablate(t, runs/'ablation', arch, a.preset, DEMO_VARIANTS, full=runs/'compare'/f'{arch}-s0')
-    print(ab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi']].to_string(index=False))
-    steps.start('genomic fusion, per compared model')
-    for run in find_runs(runs/'compare'):
-        print(f"-- {run.name}", flush=True)
-        print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort, levels=DEMO_FUSION_LEVELS)))
-    steps.start('patient-level MIL, per compared model')
-    for run in find_runs(runs/'compare'):
-        r = mil_run(run, data=a.cohort)
-        print(f"-- {run.name}: " + '; '.join(f"{x.aggregation} {x.patient_balanced_accuracy:.2f}" for x in r.itertuples()), flush=True)
-    steps.finish()
-    print("fairness: see the Fairness page, or runs/*/fairness.json", flush=True)
-    if a.no_app: return 0
-    return cmd_app(argparse.Namespace(runs=a.runs, port=port, address='localhost'))
+    runs = owned_folder(a.runs); steps = Steps(DEMO_STEPS, record=runs/DEMO_PROGRESS)
+    steps.start('the dashboard, with the shipped real-cell model')
+    real = write_real_cells(owned_folder(a.real))   # never into a folder of the user's files
+    print(f"real cells: {len(real)} cells, {real.label.nunique()} classes, in {a.real}")
+    if ref := demo_reference(a, real, runs): print(f"the shipped real-cell model: {ref}", flush=True)
+    server = app_server(runs, port, runs/'.aml_nb-app.log', timeout=120) if port else nullcontext((None, None))
+    with server as (url, proc):
+        if url: print(f"aml_nb dashboard: {url}  (runs: {runs.resolve()}); the rest of the demo lands there as it is computed. "
+                      "Ctrl-C stops both; a re-run resumes.", flush=True)
+        steps.start('data: the synthetic cohort')
+        t = split_table(generate_cohort(a.cohort, cell_px=96), seed=0)
+        print(format_summary(summarize(t)))
+        steps.start('real cells: a cell-type model')
+        tab = compare(real, runs/'real', a.preset, archs=[a.real_arch], explain=24, epochs=a.real_epochs)
+        print(tab[['arch', 'balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
+        steps.start('synthetic cohort: ConvNeXt vs ResNet vs ViT')
+        tab = compare(t, runs/'compare', a.preset, explain=24)
+        print(tab[['arch', 'balanced_accuracy', 'patient_balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
+        steps.start('ablation of the recipe')
+        arch = load_preset(a.preset)['archs'][0]   # ConvNeXt: the paper's model
+        ab = ablate(t, runs/'ablation', arch, a.preset, DEMO_VARIANTS, full=runs/'compare'/f'{arch}-s0')
+        print(ab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi']].to_string(index=False))
+        steps.start('genomic fusion, per compared model')
+        for run in find_runs(runs/'compare'):
+            print(f"-- {run.name}", flush=True)
+            print(fusion_lines(fuse_run(run, Path(a.cohort)/'patients.csv', data=a.cohort, levels=DEMO_FUSION_LEVELS)))
+        steps.start('patient-level MIL, per compared model')
+        for run in find_runs(runs/'compare'):
+            r = mil_run(run, data=a.cohort)
+            print(f"-- {run.name}: " + '; '.join(f"{x.aggregation} {x.patient_balanced_accuracy:.2f}" for x in r.itertuples()), flush=True)
+        steps.finish()
+        print("fairness: see the Fairness page, or runs/*/fairness.json", flush=True)
+        if proc is None: return 0
+        print(f"the demo is complete; the dashboard stays at {url} (Ctrl-C to stop)", flush=True)
+        return proc.wait()

@@ -21,8 +21,8 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE'
            'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
            'patient_summary', 'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note', 'patient_call',
            'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model', 'review_order',
-           'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo', 'best_fused',
-           'fused_models', 'fusion_patients', 'fusion_example']
+           'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo', 'demo_progress',
+           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -461,6 +461,32 @@ def session_memo(state, # the session's storage: `st.session_state` in the app, 
     memo[key] = memo.pop(key) if key in memo else fn()
     while len(memo) > keep: memo.pop(next(iter(memo)))
     return memo[key]
+
+# %% ../nbs/17_dashboard.ipynb #412bc43f
+def _alive(pid)->bool:
+    "Whether process `pid` exists on this machine."
+    try: os.kill(int(pid), 0)
+    except ProcessLookupError: return False
+    except (PermissionError, TypeError, ValueError): return pid is not None
+    return True
+
+def demo_progress(root:Path|str, # a run store
+                  now:float|None=None)->dict|None:
+    "What `aml-nb demo` is computing in `root`: step, share done, minutes left, running or stopped, in words (None: no demo record)."
+    from aml_nb.cli import DEMO_PROGRESS
+    import time
+    try: p = read_json(Path(root)/DEMO_PROGRESS)
+    except (OSError, ValueError): return None
+    now, total = now or time.time(), sum(p['expected'].values())
+    if p['step'] is None: return p | dict(running=False, fraction=1., words=None)
+    running = _alive(p['pid'])
+    inside = min(now - p['updated'], .95 * p['expected'][p['step']]) if running else 0.   # moves within a step, never past it
+    frac = min(p['fraction'] + inside / total, 1.); left = max(p['left_s'] - (now - p['updated']), 60.)
+    k, n = p['k'], len(p['steps'])
+    words = (f"The demo is computing step {k} of {n}, {p['step']} (about {left / 60:.0f} min left; {frac:.0%} done). "
+             "The pages show what is ready and pick up new runs as they land." if running else
+             f"The demo stopped at step {k} of {n} ({p['step']}): what it finished is here; `make demo` resumes the rest.")
+    return p | dict(running=running, fraction=frac, words=words)
 
 # %% ../nbs/17_dashboard.ipynb #c237269e
 def best_fused(rows:pd.DataFrame)->str:

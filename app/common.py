@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 import streamlit as st
 from aml_nb.data import set_threads
-from aml_nb.dashboard import runs_dir, run_label, default_run, is_synthetic
+from aml_nb.dashboard import runs_dir, run_label, default_run, is_synthetic, demo_progress
 from aml_nb.report import DISCLAIMER
 from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
@@ -34,17 +34,19 @@ def fusion_predictor(fusion_dir: str, model: str) -> FusionPredictor:
     return FusionPredictor(fusion_dir, model)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=10, show_spinner=False)
 def store():
-    "Usable runs and problems of the run store (re-read every 30 s)."
+    "Usable runs and problems of the run store (re-read every 10 s: runs a background demo finishes appear on the next rerun)."
     return load_runs(runs_dir())
 
 
-def header(title: str):
-    "Page title and the research-use disclaimer."
+def header(title: str, progress: bool = True):
+    "Page title, the research-use disclaimer and (`progress`) what a running demo is still computing."
     st.set_page_config(page_title=f"aml_nb: {title}", layout='wide')
     st.title(title)
     st.caption(DISCLAIMER)
+    p = demo_progress(runs_dir()) if progress else None   # Home shows it live, with a progress bar
+    if progress and p and p['words']: st.caption(p['words'])
 
 
 def synthetic_note(runs):

@@ -256,6 +256,9 @@ WRITERS = {   # command -> its arguments, given RUN, DATA, an image, and the tar
     'report': lambda run, data, img, d: ['report', run, '--out', d/'notes'],
     'demo-data': lambda run, data, img, d: ['demo-data', d, '--patients', '10', '--cells-per-patient', '2'],
     'demo-data --real': lambda run, data, img, d: ['demo-data', '--real', d],
+    'demo': lambda run, data, img, d: ['demo', '--runs', d, '--no-app'],
+    'demo --real': lambda run, data, img, d: ['demo', '--real', d, '--runs', d.parent/'demo-runs', '--no-app'],
+    'reference --rebuild': lambda run, data, img, d: ['reference', '--rebuild', '--out', d],
 }
 
 @pytest.mark.parametrize('command', list(WRITERS))
