@@ -473,7 +473,8 @@ def demo_reference(a, real, runs:Path)->Path|None:
     if (a.real_arch, a.real_epochs, a.preset) != (r['arch'], r['epochs'], r['preset']):
         print(f"the shipped real-cell model is {r['arch']}, {r['epochs']} epochs, preset {r['preset']}: not what was asked; "
               "the dashboard starts without it", flush=True); return None
-    dest = runs/'real'/f"{r['arch']}-s0"
+    from aml_nb.store import owned_folder
+    dest = owned_folder(runs/'real')/f"{r['arch']}-s0"   # the real-cell step's comparison folder: aml_nb's
     if reusable(dest, reference_config(real)) is None: return dest   # there already (a re-run): kept
     return install_reference(dest, real.attrs['root'])
 

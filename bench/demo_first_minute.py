@@ -51,9 +51,12 @@ def main():
             res['steps'] = re.findall(r'== (\d+/\d+ .*?) \(elapsed (\S+),', text())
             b.close()
     finally:
-        os.killpg(demo.pid, signal.SIGINT)   # Ctrl-C, as a user stops it
-        try: demo.wait(60)
+        try:
+            os.killpg(demo.pid, signal.SIGINT)   # Ctrl-C, as a user stops it
+            demo.wait(60)
+        except ProcessLookupError: pass   # it had ended
         except subprocess.TimeoutExpired: os.killpg(demo.pid, signal.SIGKILL)
+        res['left_running'] = subprocess.run(['pgrep', '-f', f'server.port {a.port}'], capture_output=True, text=True).stdout.split()   # servers that outlived it
         res['exit_code'] = demo.returncode
         out.write_text(json.dumps(res, indent=1)); print(json.dumps(res, indent=1))
 
