@@ -449,7 +449,7 @@ class Steps:
         self.done = sum(self.expected[n] for n in names[:names.index(name)]); self.k = names.index(name) + 1
         el = time.time() - self.t0
         rest = sum(self.expected[n] for n in names[self.k - 1:])
-        left = rest * (el / self.done if self.done > 60 else 1.)   # rescaled once there is something to rescale by
+        left = rest * (el / self.done if self.done >= 300 else 1.)   # rescaled by this machine's pace once a few minutes tell it
         print(f"== {self.k}/{len(names)} {name} (elapsed {el // 60:.0f}:{el % 60:02.0f}, about {left / 60:.0f} min left)", flush=True)
         self._write(name, left)
 

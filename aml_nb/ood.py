@@ -38,12 +38,15 @@ class OODGate:
     @staticmethod
     def _distances(x:np.ndarray, means:np.ndarray, precision:np.ndarray)->np.ndarray:
         "Squared Mahalanobis distance of each row of `x` to each of `means`: (cells, means)."
-        d = np.asarray(x, np.float64)[:, None, :] - means[None]
-        return np.einsum('nkd,de,nke->nk', d, precision, d)
+        d = (np.asarray(x, np.float64)[:, None, :] - means[None]).reshape(-1, means.shape[1])
+        return np.einsum('id,id->i', d @ precision, d).reshape(len(d) // len(means), len(means))   # one BLAS product: a three-operand einsum took 25x longer
 
-    def distances(self, feats:dict)->dict:
+    def _all(self, feats:dict)->dict:
+        return {k: self._distances(feats[k], self.means[k], self.precision[k]) for k in self.means}
+
+    def distances(self, feats:dict, _all:dict|None=None)->dict:
         "The scaled distance of each cell at each depth to its nearest Gaussian (1 = the 95th percentile of the validation cells)."
-        return {k: self._distances(feats[k], self.means[k], self.precision[k]).min(1) / self.scale[k] for k in self.means}
+        return {k: d.min(1) / self.scale[k] for k, d in (_all or self._all(feats)).items()}
 
     def nearest(self, feats:dict)->np.ndarray:
         "Each cell's nearest class in the embedding: the class whose threshold it is held to."
@@ -51,8 +54,9 @@ class OODGate:
 
     def score(self, feats:dict)->np.ndarray:
         "One score per cell: the larger scaled distance over the depths, in units of `threshold` for the cell's nearest class."
-        s = np.max(np.stack(list(self.distances(feats).values())), 0)
-        return s if self.class_scale is None else s * self.class_scale[self.nearest(feats)]
+        d = self._all(feats)   # each view's distances once: the embedding's also give the nearest class
+        s = np.max(np.stack(list(self.distances(feats, d).values())), 0)
+        return s if self.class_scale is None else s * self.class_scale[d['embedding'].argmin(1)]
 
     def flag(self, feats:dict)->np.ndarray:
         "Whether each cell is beyond its class's threshold (unlike the training cells)."

@@ -76,7 +76,8 @@ if images:
         if d['flagged']: st.warning(f"{d['flagged']} cell(s) flagged by the gate are counted apart (first in the review queue below): "
                                     + ', '.join(d['flagged_paths']))
         cols = ['cell_type', 'count', 'share', 'share_lo', 'share_hi'] + (['corrected', 'corrected_lo', 'corrected_hi'] if 'corrected' in d['table'] else [])
-        st.dataframe(readable(d['table'][cols]), hide_index=True)
+        if d['counted']: st.dataframe(readable(d['table'][cols]), hide_index=True)
+        else: st.info("No cell is counted yet: every cell was flagged. Review them below; a reviewed cell is counted with its label.")
         st.caption("Shares with 95% intervals (Wilson); corrected: for this model's own confusions on its test cells (adjusted "
                    "classify-and-count). Platelets and erythroblasts are counted apart from the white cells. Review the cells below "
                    "(flagged first, then the least certain): confirm or re-label each, and the differential updates at once.")
