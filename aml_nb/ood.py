@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 import numpy as np
 from sklearn.covariance import LedoitWolf
+from threadpoolctl import threadpool_limits
 from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
 
@@ -39,7 +40,9 @@ class OODGate:
     def _distances(x:np.ndarray, means:np.ndarray, precision:np.ndarray)->np.ndarray:
         "Squared Mahalanobis distance of each row of `x` to each of `means`: (cells, means)."
         d = (np.asarray(x, np.float64)[:, None, :] - means[None]).reshape(-1, means.shape[1])
-        return np.einsum('id,id->i', d @ precision, d).reshape(len(d) // len(means), len(means))   # one BLAS product: a three-operand einsum took 25x longer
+        with threadpool_limits(1, user_api='blas'):   # one BLAS product (a three-operand einsum took 25x longer), on one thread:
+            dp = d @ precision                          # BLAS threads woken beside the model's spinning ones doubled a batch's time
+        return np.einsum('id,id->i', dp, d).reshape(len(d) // len(means), len(means))
 
     def _all(self, feats:dict)->dict:
         return {k: self._distances(feats[k], self.means[k], self.precision[k]) for k in self.means}

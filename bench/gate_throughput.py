@@ -30,7 +30,7 @@ from aml_nb.data import set_threads
 set_threads()
 run = Path(a.run)
 info = model_info(run/'model.safetensors')
-if info.get('stain_norm'): sys.exit(f"{run} normalises stains ({info['stain_norm']}); the bare script would not: choose a run without")
+if (info.get('stain_norm') or {}).get('method', 'none') != 'none': sys.exit(f"{run} normalises stains ({info['stain_norm']}); the bare script would not: choose a run without")
 with_gate = Predictor.from_run(run, batch_size=a.batch_size, workers=a.workers)
 weights = Predictor.from_run(run/'model.safetensors', batch_size=a.batch_size, workers=a.workers)
 assert with_gate.gate is not None, f"{run} has no gate"
