@@ -17,12 +17,12 @@ from .report import DISCLAIMER
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir',
            'device_name', 'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
            'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads',
-           'expand_uploads', 'display_copy', 'cell_names', 'test_predictions', 'select_cells', 'test_cell_sets',
-           'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k',
-           'patient_summary', 'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note', 'patient_call',
-           'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model', 'review_order',
-           'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo', 'demo_progress',
-           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+           'expand_uploads', 'display_copy', 'cell_names', 'test_predictions', 'select_cells', 'cell_sets', 'cell_mask',
+           'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
+           'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note', 'patient_call', 'robustness_note',
+           'suggest_run', 'patient_report_html', 'is_cell_type_model', 'review_order', 'reviewed_predictions',
+           'save_reviews', 'differential_html', 'image_key', 'session_memo', 'demo_progress', 'best_fused',
+           'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -185,7 +185,7 @@ def select_cells(cells:pd.DataFrame, # a predictions table
     if patient != 'all': keep &= cells.patient_id.astype(str) == patient
     return cells[keep]
 
-def test_cell_sets(cells:pd.DataFrame, # a predictions table
+def cell_sets(cells:pd.DataFrame, # a predictions table
                    n:int=MAX_UPLOADS, # cells in a random draw
                    seed:int=0)->dict[str, list[str]]:
     "Sets of test cells to score at once, by name: each patient's cells (where the data has patients) and a random draw of `n`."
@@ -475,9 +475,8 @@ def demo_progress(root:Path|str, # a run store
     "What `aml-nb demo` is computing in `root`: step, share done, minutes left, running or stopped, in words (None: no demo record)."
     from aml_nb.cli import DEMO_PROGRESS
     import time
-    try: p = read_json(Path(root)/DEMO_PROGRESS)
-    except (OSError, ValueError): return None
-    now, total = now or time.time(), sum(p['expected'].values())
+    try: p = read_json(Path(root)/DEMO_PROGRESS); now, total = now or time.time(), sum(p['expected'].values())
+    except (OSError, ValueError, KeyError, AttributeError): return None   # none, or not a record this version reads
     if p['step'] is None: return p | dict(running=False, fraction=1., words=None)
     running = _alive(p['pid'])
     inside = min(now - p['updated'], .95 * p['expected'][p['step']]) if running else 0.   # moves within a step, never past it

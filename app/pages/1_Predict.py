@@ -2,7 +2,7 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, test_cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
+from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
                               is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
@@ -39,7 +39,7 @@ else:
                                test.path.tolist(), max_selections=200,
                                format_func=lambda p: f"{short[p]} (true {label[p]}, predicted {said[p]})", key='examples')
     else:
-        sets = test_cell_sets(test, seed=st.session_state.get('draw_seed', 0))
+        sets = cell_sets(test, seed=st.session_state.get('draw_seed', 0))
         picks = sets[st.selectbox('cells', list(sets), key='test_set')]
         st.number_input('seed of the draw', 0, 10_000, 0, key='draw_seed')
     for p in picks:
