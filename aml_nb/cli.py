@@ -336,14 +336,14 @@ def cmd_reference(a):
     import tempfile
     from aml_nb.data import write_real_cells
     from aml_nb.store import read_json
-    from aml_nb.experiments import REFERENCE, install_reference, reference_problems, build_reference, reference_matches, pack_reference
+    from aml_nb.experiments import REFERENCE_MODEL, install_reference, reference_problems, build_reference, reference_matches, pack_reference
     if a.rebuild:
         run, cells = build_reference(a.out)
         ok, words = reference_matches(run); print(words)
         if a.pack: print(f"packed into {pack_reference(run, cells)}"); return 0
         return 0 if ok else 1
-    if not (REFERENCE/'reference.json').exists(): raise FileNotFoundError(f"{REFERENCE}: the shipped reference model is missing (a partial install?)")
-    ref, m = read_json(REFERENCE/'reference.json'), read_json(REFERENCE/'metrics.json')['cell']
+    if not (REFERENCE_MODEL/'reference.json').exists(): raise FileNotFoundError(f"{REFERENCE_MODEL}: the shipped reference model is missing (a partial install?)")
+    ref, m = read_json(REFERENCE_MODEL/'reference.json'), read_json(REFERENCE_MODEL/'metrics.json')['cell']
     r, b = ref['recipe'], ref['built']
     print(f"the shipped real-cell model: {r['arch']}, preset {r['preset']}, {r['epochs']} epochs, on the built-in real cells (index {ref['cells_index']}); "
           f"weights in {ref['weights']}; built with python {b['python']}, torch {b['torch']}, timm {b['timm']}")
@@ -468,8 +468,8 @@ DEMO_PROGRESS = '.aml_nb-demo.json' # in the run store: what the demo is computi
 
 def demo_reference(a, real, runs:Path)->Path|None:
     "Install the shipped real-cell model where the demo's real-cell step would write it, when the demo asks for its recipe."
-    from aml_nb.experiments import REFERENCE_RECIPE, install_reference, reference_config, reusable
-    r = REFERENCE_RECIPE
+    from aml_nb.experiments import REFERENCE_MODEL_RECIPE, install_reference, reference_config, reusable
+    r = REFERENCE_MODEL_RECIPE
     if (a.real_arch, a.real_epochs, a.preset) != (r['arch'], r['epochs'], r['preset']):
         print(f"the shipped real-cell model is {r['arch']}, {r['epochs']} epochs, preset {r['preset']}: not what was asked; "
               "the dashboard starts without it", flush=True); return None

@@ -160,12 +160,8 @@ def stale(folder:Path|str, run:Path|str)->str|None:
     "Why the derived `folder` no longer matches `run` (or is not usable), or None when it can be reused."
     why = artefact_problem(folder)
     if why: return why
-    why = artefact_problem(run)
-    if why: return f"its run {Path(run).name} is not usable ({why})"
-    was, now = manifest(folder).get('made_from'), run_identity(run)
-    if not was: return "it does not record what it was made from"
-    diff = [k for k in ('config', 'weights') if was.get(k) != now[k]]
-    return f"run {Path(run).name} changed since ({' and '.join(diff)} differ)" if diff else None
+    was = manifest(folder).get('made_from')
+    return stale_identity(Path(run), was) if was else "it does not record what it was made from"
 
 def members_identity(folder:Path|str, runs:list)->dict:
     "`made_from` of a table made from runs (comparison, ablation): each run's identity, by its path relative to `folder`."

@@ -26,7 +26,8 @@ __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'QUICK_ARCHS', 'PAPER_ARCHS', 'RE
            'AS_BEFORE', 'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table',
            'class_weights', 'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion',
            'lr_factor', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime',
-           'seed_everything', 'use_memory', 'run_config', 'run_fingerprint', 'Trainer', 'predict_loader', 'train_run']
+           'seed_everything', 'use_memory', 'run_config', 'run_fingerprint', 'recipe', 'Trainer', 'predict_loader',
+           'train_run']
 
 # %% ../nbs/05_train.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -246,11 +247,14 @@ def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)-
 
 def run_fingerprint(conf:dict)->str:
     "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
-    train = {k: v for k, v in (AS_BEFORE | (conf.get('train') or {})).items() if k not in RUNTIME}
-    return json_sha(dict(train=train, **{k: conf.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
+    return json_sha(dict(train=recipe(conf), **{k: conf.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
 
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
 AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did
+
+def recipe(conf:dict)->dict:
+    "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
+    return {k: v for k, v in (AS_BEFORE | (conf.get('train') or {})).items() if k not in RUNTIME}
 
 # %% ../nbs/05_train.ipynb #67d02dc6
 class Trainer:
