@@ -33,8 +33,9 @@ app: install
 nbtest: install  ## the examples in the notebooks
 	$(BIN)/nbdev_test --n_workers 2
 
-pytest: install browser  ## package, CLI, fault, dashboard and real-browser tests
-	$(BIN)/python -m pytest -q
+TEST_WORKERS ?= 2
+pytest: install browser  ## package, CLI, fault, dashboard and real-browser tests, on TEST_WORKERS processes (pytest-xdist)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 test: nbtest pytest
 

@@ -33,7 +33,10 @@ class ScoringDataset(Dataset):
         try: return load_cell(self.paths[i], self.img_size), i, '', False
         except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e), False
 
-def _as_lists(batch): return [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch], [b[3] for b in batch]
+def _collate(batch):
+    "A batch from a worker: decoded cells stacked there (one shared-memory block, not one per cell), JPEG bytes as a list."
+    items, idx, err, raw = (list(v) for v in zip(*batch))
+    return (items if any(raw) else torch.stack(items)), idx, err, raw
 
 def list_images(src:Path|str|list)->list[str]:
     "Image paths of a folder (recursively, sorted; absolute, so that one folder named two ways is one), a single file, or a list of paths."
@@ -138,15 +141,14 @@ def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str=
     "Batches (uint8 cells on the device, their indices, their errors) of `paths`, decoded by the Predictor's decoder."
     tv = self.decoder == 'torchvision'
     dl = DataLoader(ScoringDataset(list(paths), self.img_size, raw_jpegs=tv), self.batch_size, num_workers=self.workers,
-                    pin_memory=self.gpu and not tv, collate_fn=_as_lists)
+                    pin_memory=self.gpu and not tv, collate_fn=_collate)
     for items, idx, err, raw in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
-        cells = list(items)
-        if any(raw):
-            ks = [k for k, r in enumerate(raw) if r]
-            for k, im in zip(ks, decode_jpegs([items[k] for k in ks], self.img_size, self.dev)):
-                if im is not None: cells[k] = im; continue
-                try: cells[k] = load_cell(paths[idx[k]], self.img_size)   # the Pillow path names what is wrong
-                except ValueError as e: cells[k], err[k] = torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), str(e)
+        if not any(raw): yield items.to(self.dev, non_blocking=True), torch.tensor(idx), err; continue
+        cells, ks = list(items), [k for k, r in enumerate(raw) if r]
+        for k, im in zip(ks, decode_jpegs([items[k] for k in ks], self.img_size, self.dev)):
+            if im is not None: cells[k] = im; continue
+            try: cells[k] = load_cell(paths[idx[k]], self.img_size)   # the Pillow path names what is wrong
+            except ValueError as e: cells[k], err[k] = torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), str(e)
         yield torch.stack([c.to(self.dev, non_blocking=True) for c in cells]), torch.tensor(idx), err
 
 # %% ../nbs/09_infer.ipynb #622abe7e

@@ -2,7 +2,7 @@
 
 # %% ../nbs/15_report.ipynb #14e53830
 from __future__ import annotations
-import html, json, math, os
+import html, json, math, os, re
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.stats import binomtest
@@ -52,11 +52,12 @@ def readable(df:pd.DataFrame, digits:int=3)->pd.DataFrame:
     "A table for a reader: numbers rounded, columns in words."
     return df.round(digits).rename(columns=label)
 
-_MD = str.maketrans({c: f'&#{ord(c)};' for c in '|[]\\'})   # no link or image without brackets; pipes would break a table
+_MD = str.maketrans({c: f'&#{ord(c)};' for c in '|[]\\`*~'})   # no link or image without brackets, no code span, emphasis or strike; pipes would break a table
+_EDGE_UNDERSCORE = re.compile(r'(?<![^\W_])_|_(?![^\W_])')   # `_` opens or closes emphasis only at a word's edge: fused_attention stays readable
 
 def escape(x)->str:
-    "A user-supplied name made inert in Markdown and HTML: markup characters, and the brackets of Markdown links and images, as entities."
-    return html.escape(str(x)).translate(_MD)
+    "A user-supplied name made inert in Markdown and HTML: markup characters, the brackets of links and images, and code and emphasis marks, as entities."
+    return _EDGE_UNDERSCORE.sub('&#95;', html.escape(str(x)).translate(_MD))
 
 def md_table(df:pd.DataFrame, digits:int=3)->str:
     "A readable Markdown table whose text cells (names from folders and tables) cannot break it or become HTML."

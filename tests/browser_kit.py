@@ -26,3 +26,9 @@ def options(page, label:str)->list[str]:
     "The option texts of the selectbox labelled `label`."
     open_selectbox(page, label)
     opts = page.get_by_role('option').all_inner_texts(); page.keyboard.press('Escape'); return opts
+
+
+def worker_port(port:int)->int:
+    "A dashboard port of this pytest worker's own (`pytest -n 2`: gw1 starts 100 above gw0), so that two servers never race for one."
+    import os
+    return port + 100 * int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0)

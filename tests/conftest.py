@@ -1,8 +1,26 @@
-"Shared fixtures: a tiny synthetic cohort and a tiny run store, built once per test session."
+"""Shared fixtures: a tiny synthetic cohort and a tiny run store, built once per test session.
+
+Under `pytest -n 2` (what `make test` runs) the workers share them: the first worker to ask builds one in the common
+temporary folder under a file lock, the other waits for it and reads it (the same files, so the same paths in every run).
+"""
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')   # an accidental hub call fails fast
 from pathlib import Path
 import pandas as pd, pytest
+from filelock import FileLock
+
+
+def built_once(tmp_path_factory, name:str, build)->Path:
+    "The folder `name`, made by `build(folder)` once for all pytest workers of this session (a marker says it finished)."
+    worker = os.environ.get('PYTEST_XDIST_WORKER')
+    root = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()   # xdist: the workers' common parent
+    d, done = root/f'shared-{name}', root/f'shared-{name}.done'
+    with FileLock(str(root/f'shared-{name}.lock')):
+        if not done.exists():
+            if d.exists(): import shutil; shutil.rmtree(d)   # a build that failed half-way in another worker
+            d.mkdir(); build(d); done.touch()
+    return d
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent/'shared'/'data'
@@ -19,17 +37,13 @@ def shared():
 def real_cells(tmp_path_factory):
     "The built-in real cells (blood9 at 80 px, shipped with aml_nb), written out as pre-split class folders."
     from aml_nb.data import write_real_cells
-    d = tmp_path_factory.mktemp('real')/'blood9'
-    write_real_cells(d)
-    return d
+    return built_once(tmp_path_factory, 'real', lambda d: write_real_cells(d/'blood9'))/'blood9'
 
 
 @pytest.fixture(scope='session')
 def cohort_dir(tmp_path_factory):
     from aml_nb.synth import generate_cohort
-    d = tmp_path_factory.mktemp('cohort')
-    generate_cohort(d, n_patients=15, cells_per_patient=6, cell_px=32, progress=False)
-    return d
+    return built_once(tmp_path_factory, 'cohort', lambda d: generate_cohort(d, n_patients=15, cells_per_patient=6, cell_px=32, progress=False))
 
 
 @pytest.fixture(scope='session')
@@ -55,10 +69,13 @@ def real_small(real_cells):
 @pytest.fixture(scope='session')
 def run_store(tmp_path_factory, cohort, real_small):
     "A run store like `make demo` writes, at toy scale: a synthetic comparison, an ablation, a genomic fusion and MIL; a real-cell model."
+    return built_once(tmp_path_factory, 'runs', lambda d: _build_run_store(d, cohort, real_small))
+
+
+def _build_run_store(d:Path, cohort, real_small):
     from aml_nb.experiments import compare, ablate
     from aml_nb.multimodal import fuse_run
     from aml_nb.mil import mil_run
-    d = tmp_path_factory.mktemp('runs')
     compare(cohort, d/'compare', 'quick', progress=False, **TINY)
     ablate(cohort, d/'ablation', 'convnext_atto', 'quick', ['no_mixup', 'no_balance'], progress=False, **TINY)
     fuse_run(d/'compare'/'convnext_atto-s0', cohort.attrs['root'] + '/patients.csv', epochs=5, bags=2, progress=False)
@@ -70,4 +87,3 @@ def run_store(tmp_path_factory, cohort, real_small):
     from aml_nb.train import TrainConfig
     t = split_table(generate_cohort(d.parent/'cohort64', n_patients=30, cells_per_patient=10, cell_px=64, progress=False), seed=0)
     run_experiment(t, TrainConfig('resnet18', img_size=64, epochs=3, batch_size=32, workers=0), d/'synthetic64'/'resnet18-s0', progress=False)
-    return d

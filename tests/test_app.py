@@ -162,7 +162,7 @@ def test_gradcam_follows_the_chosen_class(monkeypatch, run_store):
     assert not at.exception and asked and set(asked) == {classes[1]}
 
 
-def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store):
+def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store, cohort_dir):
     "A rerun caused by another widget (fewer model columns) keeps the cell and recomputes nothing; another method is"
     "computed anew. (Cells are picked by names unique in the store: with bare file names, which repeat across patients,"
     "a rerun jumped to another patient's cell.)"
@@ -173,7 +173,7 @@ def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store):
     sb = at.selectbox(key='data')
     assert len(sb.options) == 3, sb.options   # real cells, the synthetic cohort, the 64 px cohort
     n = len(calls)
-    sb.select_index(next(i for i, o in enumerate(sb.options) if 'cohort0' in o)).run()
+    sb.select_index(next(i for i, o in enumerate(sb.options) if cohort_dir.name in o)).run()
     assert not at.exception, at.exception
     del calls[:n]   # from here on, the synthetic cohort's cells
     chosen, cell = at.multiselect(key='models').value, at.selectbox(key='cell').value

@@ -6,7 +6,9 @@ on the `make demo` run store and writes the README's pictures to docs/screenshot
 import asyncio, json, os, re, shutil, tempfile, threading, time
 from pathlib import Path
 import pytest
-from browser_kit import choose, settle
+from browser_kit import choose, settle, worker_port
+
+pytestmark = pytest.mark.xdist_group('browser')   # one worker runs them all: the module's dashboard and browser start once
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get('AML_NB_CHROMIUM', '/usr/bin/chromium'))
@@ -29,7 +31,7 @@ def app_url(store, tmp_path_factory):
     "`aml-nb app` on the store, on a free localhost port; stopped after the module."
     from aml_nb.cli import app_server
     log = tmp_path_factory.mktemp('app')/'app.log'
-    with app_server(store, 8600, log) as (url, proc):
+    with app_server(store, worker_port(8600), log) as (url, proc):
         SERVER.update(url=url, proc=proc, log=log)
         yield url
     assert 'Traceback' not in log.read_text(), log.read_text()

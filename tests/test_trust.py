@@ -5,6 +5,7 @@ files could be silently wrong or damaged; the counts are recorded in bench/BENCH
 import json, os, resource, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
+from browser_kit import worker_port
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
@@ -173,7 +174,7 @@ def test_stopping_the_app_stops_its_server(run_store, tmp_path):
     "SIGTERM to `aml-nb app` leaves no Streamlit server behind holding the port and its memory."
     import psutil
     from aml_nb.cli import app_server
-    with app_server(run_store, 8700) as (url, p):
+    with app_server(run_store, worker_port(8700)) as (url, p):
         children = psutil.Process(p.pid).children(recursive=True)
         assert children, 'no server process'
         p.send_signal(signal.SIGTERM); p.wait(30)
@@ -349,7 +350,7 @@ def test_a_killed_app_leaves_no_server(run_store):
     "Case 9: SIGKILL of `aml-nb app` (no chance to clean up) still stops its Streamlit server."
     import psutil
     from aml_nb.cli import app_server
-    with app_server(run_store, 8710) as (url, p):
+    with app_server(run_store, worker_port(8710)) as (url, p):
         children = psutil.Process(p.pid).children(recursive=True)
         assert children, 'no server process'
         p.kill(); p.wait(30)
