@@ -170,11 +170,15 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     power = gate_power(gate, odd, e_va)
     per_class, dims = int(tr.label.value_counts().min()), int(e_tr['embedding'].shape[1])
     power['why'] = f"{per_class} training cells in its smallest class for {dims} embedding dimensions, {len(va)} validation cells"
-    if power['weak']:   # fall back to what so few cells can estimate: one Gaussian for all cells in the embedding, one threshold
-        pooled = OODGate.fit(e_tr, y, e_va, false_alarm, blocks=BLOCKS | dict(embedding=False))
-        alt = gate_power(pooled, odd, e_va)
-        if alt['caught'][alt['worst']] > power['caught'][power['worst']]:
-            gate, power = pooled, alt | dict(why=power['why'], fallback='one Gaussian for all cell types (too few cells per type for one each)')
+    if power['weak']:   # fall back to what so few cells can estimate, and keep whichever catches most of its worst kind
+        rank = max(2, len(tr) // 10)   # about ten cells per direction estimated
+        pooled = 'one Gaussian for all cell types (too few cells per type for one each)'
+        fewer = f'{rank} principal directions per view (too few cells for {dims} dimensions)'
+        for fallback, kw in {pooled: dict(blocks=BLOCKS | dict(embedding=False)), fewer: dict(rank=rank),
+                             f'{pooled}, within {fewer}': dict(blocks=BLOCKS | dict(embedding=False), rank=rank)}.items():
+            alt = OODGate.fit(e_tr, y, e_va, false_alarm, **kw); p = gate_power(alt, odd, e_va)
+            if p['caught'][p['worst']] > power['caught'][power['worst']]:
+                gate, power = alt, p | dict(why=power['why'], fallback=fallback, caught_without_fallback=power.get('caught_without_fallback', power['caught']))
     gate.meta['power'] = power
     return gate
 

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 import numpy as np
 from sklearn.covariance import LedoitWolf
+from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
 from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
 
 # %% auto #0
-__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'conformal_threshold', 'OODGate', 'gate_power', 'gate_power_words']
+__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'conformal_threshold', 'principal_precision', 'OODGate', 'gate_power',
+           'gate_power_words']
 
 # %% ../nbs/08_ood.ipynb #9a4c1f3e
 def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
@@ -25,6 +27,12 @@ def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validati
 # %% ../nbs/08_ood.ipynb #551621e9
 BLOCKS = dict(embedding=True, middle=False, pixels=False) # feature depth -> one Gaussian per class (True) or one for all cells
 MIN_CLASS_CELLS = 20 # validation cells a class needs for a threshold of its own (fewer: the threshold of all cells)
+
+def principal_precision(xc:np.ndarray, # centred features (cells, dims)
+                        rank:int, # principal directions estimated one by one
+                       )->np.ndarray:
+    "The precision of probabilistic PCA (Tipping & Bishop 1999): `rank` principal directions, one shared variance for all the rest."
+    return PCA(n_components=rank).fit(xc).get_precision()
 
 class OODGate:
     "Mahalanobis distances on several views of a cell (network depths, pixels), each scaled on validation cells; a threshold per class for a false-alarm rate."
@@ -70,6 +78,7 @@ class OODGate:
             val:dict, # validation features per depth: the scales and the thresholds
             false_alarm:float=.05, # share of in-distribution (validation) cells flagged, in each class
             blocks:dict|None=None, # view -> one Gaussian per class (default BLOCKS); a pooled embedding needs fewer cells per class
+            rank:int|None=None, # estimate at most this many directions per view one by one (`principal_precision`): what few cells can
            )->OODGate:
         "Fit means and covariances on training cells, the scales and the per-class thresholds on validation cells."
         y = np.asarray(y); n = len(y)
@@ -80,7 +89,8 @@ class OODGate:
             groups = np.unique(y) if blocks.get(k, False) else np.zeros(1, int)
             g = y if blocks.get(k, False) else np.zeros(n, int)
             means[k] = np.stack([x[g == c].mean(0) for c in groups])
-            prec[k] = LedoitWolf(assume_centered=True).fit(x - means[k][np.searchsorted(groups, g)]).precision_
+            xc = x - means[k][np.searchsorted(groups, g)]
+            prec[k] = principal_precision(xc, rank) if rank and rank < x.shape[1] else LedoitWolf(assume_centered=True).fit(xc).precision_
         gate = cls(means, prec, {k: 1. for k in train}, false_alarm=false_alarm)
         raw = {k: gate._distances(val[k], means[k], prec[k]).min(1) for k in train}
         gate.scale = {k: float(np.quantile(v, .95)) or 1. for k, v in raw.items()}
@@ -92,7 +102,7 @@ class OODGate:
                 vc = v[near == c]
                 own.append(gate.threshold / (conformal_threshold(vc, false_alarm) or gate.threshold) if len(vc) >= MIN_CLASS_CELLS else 1.)
             gate.class_scale = np.asarray(own)
-        gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train})
+        gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train}, **({'rank': int(rank)} if rank else {}))
         return gate
 
     def save(self, run:Path|str)->Path:
@@ -132,8 +142,10 @@ def gate_power_words(info:dict|None, # a gate's `ood.json` (or its meta)
     if not p: return None
     caught = ', '.join(f"{v:.0%} of {k}" for k, v in p['caught'].items())
     s = f"The gate flags {caught}, and {p['flagged_own']:.0%} of the model's own validation cells."
+    if p.get('fallback'):   # fitted as fewer cells allow: say so even when it is strong enough
+        before = p.get('caught_without_fallback', {}).get(p['worst'])
+        s += f" Fallback in use: {p['fallback']}" + (f" (without it: {before:.0%} of {p['worst']} caught)." if before is not None else '.')
     if p['weak']:
         s = (f"WEAK GATE: it lets {1 - p['caught'][p['worst']]:.0%} of {p['worst']} through unflagged (floor: {p['floor']:.0%} caught). " + s +
-             (f" Why: {p['why']}." if p.get('why') else '') + (f" Fallback in use: {p['fallback']}." if p.get('fallback') else '') +
-             " Do not rely on it to stop cells unlike the training cells; train on more cells.")
+             (f" Why: {p['why']}." if p.get('why') else '') + " Do not rely on it to stop cells unlike the training cells; train on more cells.")
     return s
