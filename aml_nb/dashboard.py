@@ -16,13 +16,13 @@ from .report import DISCLAIMER
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir',
            'device_name', 'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
-           'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads',
-           'expand_uploads', 'display_copy', 'cell_names', 'test_predictions', 'select_cells', 'cell_sets', 'cell_mask',
-           'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
-           'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note', 'patient_call', 'robustness_note',
-           'suggest_run', 'patient_report_html', 'is_cell_type_model', 'review_order', 'reviewed_predictions',
-           'save_reviews', 'differential_html', 'image_key', 'session_memo', 'demo_progress', 'best_fused',
-           'fused_models', 'fusion_patients', 'fusion_example']
+           'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload',
+           'check_uploads', 'expand_uploads', 'display_copy', 'cell_names', 'held_out_predictions', 'select_cells',
+           'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table',
+           'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note',
+           'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model',
+           'review_order', 'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo',
+           'demo_progress', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/17_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -71,6 +71,11 @@ def default_run(runs:list[dict])->dict:
     "The run a page opens on: the best comparison run that is not near chance (a run near chance only when nothing else exists)."
     ranked = comparison_runs(runs)
     return next((r for r in ranked if not near_chance(r)), ranked[0])
+
+def runs_in_order(runs:list[dict])->list[dict]:
+    "Runs as a page offers them: `default_run` first, then the others by test balanced accuracy, best first."
+    first = default_run(runs)
+    return [first] + sorted((r for r in runs if r['path'] != first['path']), key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
 
 def data_key(run:dict)->tuple:
     "What a run was trained on, as far as a page is concerned: its data folder and its classes."
@@ -168,7 +173,7 @@ def cell_names(paths:list[str])->dict[str, str]:
     return {p: os.path.relpath(p, root) for p in paths}
 
 # %% ../nbs/17_dashboard.ipynb #6a0f3b18
-def test_predictions(run:dict)->pd.DataFrame:
+def held_out_predictions(run:dict)->pd.DataFrame:
     "The test predictions of a (loaded) run."
     return read_predictions(Path(run['path'])/'predictions.csv')
 

@@ -11,8 +11,8 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
 # %% auto #0
 __all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'FORMULA_START', 'HEADLINE', 'BLAST_CLASSES', 'prob_columns', 'predictions_table',
            'cell_predictions', 'safe_cell', 'csv_safe', 'read_predictions', 'prob_matrix', 'expected_calibration_error',
-           'classification_metrics', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci', 'aggregate_patients',
-           'evaluate_predictions', 'shift_metrics']
+           'classification_metrics', 'balanced_accuracy', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci',
+           'aggregate_patients', 'evaluate_predictions', 'shift_metrics']
 
 # %% ../nbs/06_evaluate.ipynb #f5459ace
 def prob_columns(classes:list[str])->list[str]: return [f'p_{c}' for c in classes]
@@ -96,7 +96,9 @@ def _recalls(y, p, axis=-1):
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.stack([((y == k) & (p == k)).sum(axis) / (y == k).sum(axis) for k in np.unique(y)])
 
-def _bal_acc(y, p, axis=-1): return np.nanmean(_recalls(y, p, axis), 0)
+def balanced_accuracy(y, p, axis=-1):
+    "Mean recall over the classes in `y` (along `axis`: one value per bootstrap resample); the headline metric."
+    return np.nanmean(_recalls(y, p, axis), 0)
 
 def _f1_macro(y, p, axis=-1):
     f1 = []
@@ -107,7 +109,7 @@ def _f1_macro(y, p, axis=-1):
 
 # The bootstrap evaluates a metric 1,000 times per interval; these vectorised forms (checked against
 # scikit-learn below) make that take milliseconds instead of seconds.
-HEADLINE = dict(accuracy=_acc, balanced_accuracy=_bal_acc, f1_macro=_f1_macro)
+HEADLINE = dict(accuracy=_acc, balanced_accuracy=balanced_accuracy, f1_macro=_f1_macro)
 
 def bootstrap_ci(y:np.ndarray, y_pred:np.ndarray, metric, n_resamples:int=1000, seed:int=0)->tuple[float, float]:
     "95% percentile bootstrap interval of `metric(y, y_pred, axis)` (a vectorised metric of HEADLINE)."
@@ -126,7 +128,7 @@ def with_intervals(m:dict, y, probs, n_resamples:int=1000, seed:int=0)->dict:
 def paired_delta_ci(y:np.ndarray, base:np.ndarray, other:np.ndarray, # true and predicted class indices of two models on the same cells
                     n_resamples:int=1000, seed:int=0)->tuple[float, float]:
     "95% paired-bootstrap interval of balanced_accuracy(other) - balanced_accuracy(base) on the same cells (or patients)."
-    f = lambda y, a, b, axis=-1: _bal_acc(y, b, axis) - _bal_acc(y, a, axis)
+    f = lambda y, a, b, axis=-1: balanced_accuracy(y, b, axis) - balanced_accuracy(y, a, axis)
     r = bootstrap((y, base, other), f, paired=True, vectorized=True, n_resamples=n_resamples, method='percentile', random_state=seed)
     return float(r.confidence_interval.low), float(r.confidence_interval.high)
 

@@ -15,7 +15,7 @@ from .genomics import read_genomics, has_profile, GenomicEncoder, genomics_sha
 from .models import resolve_device, model_lock, save_weights, weights_info
 from .train import class_weights, lr_factor
 from .evaluate import (csv_safe, predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
-                             paired_delta_ci, _bal_acc)
+                             paired_delta_ci, balanced_accuracy)
 from .fairness import fairness_report
 from .infer import Predictor
 
@@ -131,7 +131,7 @@ def fit_mil(net:MILNet, train:Bags, val:Bags|None=None, epochs:int=80, lr:float=
             opt.zero_grad(); loss.backward(); opt.step(); sched.step(); tot += loss.item() * len(y)
         row = dict(epoch=ep + 1, loss=tot / len(train))
         if val is not None and len(val):
-            row['val_balanced_accuracy'] = float(_bal_acc(val.y.numpy(), predict_mil(net, val, device)[0].argmax(1)))
+            row['val_balanced_accuracy'] = float(balanced_accuracy(val.y.numpy(), predict_mil(net, val, device)[0].argmax(1)))
             if row['val_balanced_accuracy'] > best: best, state = row['val_balanced_accuracy'], copy.deepcopy(net.state_dict())
         hist.append(row)
     if state is not None: net.load_state_dict(state)
@@ -217,7 +217,7 @@ def mil_comparison(test:pd.DataFrame, mil:pd.DataFrame, classes:list[str], n_res
                    patient_balanced_accuracy_hi=m['balanced_accuracy_hi'], patients=len(pts))
         for base in ('mean', 'vote'):
             lo, hi = (0., 0.) if k == base else paired_delta_ci(y, pred[base], pred[k], n_resamples)
-            row |= {f'gain_vs_{base}': float(_bal_acc(y, pred[k]) - _bal_acc(y, pred[base])), f'gain_vs_{base}_lo': lo, f'gain_vs_{base}_hi': hi}
+            row |= {f'gain_vs_{base}': float(balanced_accuracy(y, pred[k]) - balanced_accuracy(y, pred[base])), f'gain_vs_{base}_lo': lo, f'gain_vs_{base}_hi': hi}
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -16,7 +16,7 @@ from .store import (atomic_write, write_json, read_json, seal, unseal, lock, sta
 from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel, genomics_sha
 from .models import embed, model_norm, model_stain, model_lock, resolve_device, save_weights, weights_info
 from .train import class_weights
-from .evaluate import csv_safe, cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, _bal_acc
+from .evaluate import csv_safe, cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, balanced_accuracy
 from .fairness import fairness_report
 from .infer import Predictor
 from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
@@ -123,7 +123,7 @@ def fit_fusion(net:FusionNet, train:FusionData, val:FusionData|None=None, # mode
             opt.zero_grad(); loss.backward(); opt.step(); sched.step(); tot += loss.item() * len(y)
         row = dict(epoch=ep, loss=tot / len(train))
         if val is not None and len(val):
-            row['val_balanced_accuracy'] = float(_bal_acc(val.y.numpy(), predict_fusion(net, val, device)['probs'].argmax(1)))
+            row['val_balanced_accuracy'] = float(balanced_accuracy(val.y.numpy(), predict_fusion(net, val, device)['probs'].argmax(1)))
             if row['val_balanced_accuracy'] > best: best, state = row['val_balanced_accuracy'], copy.deepcopy(net.state_dict())
         hist.append(row)
     if state is not None: net.load_state_dict(state)
@@ -156,7 +156,6 @@ def load_fusion(path:Path|str)->tuple[FusionNet, dict]:
     return net.eval(), info
 
 # %% ../nbs/14_multimodal.ipynb #9510bc77
-FUSIONS = ('concat', 'attention')
 FUSION_FORMAT = 3 # bumped when fusion.json changes shape; older fusion folders are recomputed, not misread
 
 @dataclass
@@ -271,7 +270,7 @@ def patient_gains(preds:dict[str, pd.DataFrame], classes:list[str], n_resamples:
     for n in pat:
         out[n] = {}
         for base in ('image', 'tabular'):
-            gain = float(_bal_acc(y, y_pred[n]) - _bal_acc(y, y_pred[base]))
+            gain = float(balanced_accuracy(y, y_pred[n]) - balanced_accuracy(y, y_pred[base]))
             lo, hi = (0., 0.) if n == base else paired_delta_ci(y, y_pred[base], y_pred[n], n_resamples)
             out[n] |= {f'gain_vs_{base}': gain, f'gain_vs_{base}_lo': lo, f'gain_vs_{base}_hi': hi}
     return out

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 import streamlit as st
 from aml_nb.data import set_threads
-from aml_nb.dashboard import runs_dir, run_label, default_run, is_synthetic, demo_progress
+from aml_nb.dashboard import runs_dir, run_label, runs_in_order, is_synthetic, demo_progress
 from aml_nb.report import DISCLAIMER
 from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
@@ -57,9 +57,7 @@ def synthetic_note(runs):
 
 def pick_run(runs, key: str, label: str = 'model (run)'):
     "A selectbox of runs, best first, opening on the comparison's best model that is not near chance."
-    first = default_run(runs)
-    ordered = [first] + sorted((r for r in runs if r['path'] != first['path']), key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
-    chosen = st.selectbox(label, [r['path'] for r in ordered], format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key=key)
+    chosen = st.selectbox(label, [r['path'] for r in runs_in_order(runs)], format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key=key)
     return next(r for r in runs if r['path'] == chosen)
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
 from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
-                              cell_names, test_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
+                              cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
                               is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
 from aml_nb.evaluate import csv_safe
@@ -32,7 +32,7 @@ if source == 'upload':
         try: images.append(read_upload(name, data, img_size=pred.img_size)); names.append(name)
         except ValueError as e: st.error(str(e))
 else:
-    test = test_predictions(run); short = cell_names(test.path.tolist())
+    test = held_out_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
     if source == 'examples from the test split':
         picks = st.multiselect('test cells (several: a differential for a cell-type model, a patient-level call for a subtype model)',

@@ -2,7 +2,7 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
-from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, test_predictions, cell_mask, cam_methods, cam_caption,
+from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cell_mask, cam_methods, cam_caption,
                               localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.data import load_rgb
@@ -15,7 +15,7 @@ sets = {r['path']: r for r in data_sets(runs)}
 base = sets[st.selectbox('test cells of', list(sets), format_func=lambda p: data_set_name(sets[p]), key='data')] if len(sets) > 1 else next(iter(sets.values()))
 alike = same_data(runs, base)
 synthetic_note([base])
-cells = test_predictions(base)
+cells = held_out_predictions(base)
 c1, c2, c3, c4 = st.columns(4)
 true = c1.selectbox('true class', ['all'] + sorted(cells.label.unique()), key='true')
 predicted = c2.selectbox('predicted class', ['all'] + sorted(cells.predicted.unique()), key='pred')
