@@ -24,10 +24,11 @@ from .explain import localisation_summary, stain_masks
 
 # %% auto #0
 __all__ = ['SHIFTS', 'ABLATIONS', 'REFERENCE_MODEL', 'REFERENCE_MODEL_RECIPE', 'Shift', 'shared_types', 'site_scales',
-           'shift_context', 'robustness', 'robustness_table', 'inference_speed', 'must_flag_images', 'fit_gate',
-           'reusable', 'evaluate_run', 'run_experiment', 'finish_refit', 'refit_gate', 'add_robustness', 'run_row',
-           'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary', 'reference_config',
-           'pack_reference', 'install_reference', 'reference_problems', 'build_reference', 'reference_matches']
+           'shift_context', 'robustness', 'robustness_table', 'inference_speed', 'must_flag_images',
+           'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'finish_refit', 'refit_gate',
+           'add_robustness', 'run_row', 'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary',
+           'reference_config', 'pack_reference', 'install_reference', 'reference_problems', 'build_reference',
+           'reference_matches']
 
 # %% ../nbs/11_experiments.ipynb #63a6db30
 def _site_colours(x, ctx, g):
@@ -153,6 +154,16 @@ def must_flag_images(table:pd.DataFrame, # the model's split CellTable
             'inverted cells': [ImageOps.invert(c) for c in cells],
             ('real cells' if drawn else 'drawn cells'): real_cell_sample(n) if drawn else drawn_cell_sample(n, px=side, seed=seed)}
 
+def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
+    "The gate features of `must_flag_images(table)`, per kind, read through the same file decoding as any cell."
+    odd = {}
+    with tempfile.TemporaryDirectory(prefix='aml_nb_gate_') as d:
+        for k, ims in must_flag_images(table).items():
+            paths = [f'{d}/{k.replace(" ", "_")}_{i}.png' for i in range(len(ims))]
+            for im, f in zip(ims, paths): im.save(f)
+            odd[k] = predictor.gate_paths(paths, False)
+    return odd
+
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->OODGate:
     "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
@@ -161,12 +172,7 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells')
     classes = {c: i for i, c in enumerate(predictor.classes)}; y = tr.label.map(classes).to_numpy()
     gate = OODGate.fit(e_tr, y, e_va, false_alarm)
-    with tempfile.TemporaryDirectory(prefix='aml_nb_gate_') as d:   # through the same decoding as any cell
-        odd = {}
-        for k, ims in must_flag_images(table).items():
-            paths = [f'{d}/{k.replace(" ", "_")}_{i}.png' for i in range(len(ims))]
-            for im, f in zip(ims, paths): im.save(f)
-            odd[k] = predictor.gate_paths(paths, False)
+    odd = must_flag_features(predictor, table)
     power = gate_power(gate, odd, e_va)
     per_class, dims = int(tr.label.value_counts().min()), int(e_tr['embedding'].shape[1])
     power['why'] = f"{per_class} training cells in its smallest class for {dims} embedding dimensions, {len(va)} validation cells"

@@ -102,7 +102,8 @@ class OODGate:
                 vc = v[near == c]
                 own.append(gate.threshold / (conformal_threshold(vc, false_alarm) or gate.threshold) if len(vc) >= MIN_CLASS_CELLS else 1.)
             gate.class_scale = np.asarray(own)
-        gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train}, **({'rank': int(rank)} if rank else {}))
+        gate.meta = dict(train_cells=int(n), val_cells=int(len(v)), dims={k: int(np.asarray(train[k]).shape[1]) for k in train},
+                         **({'rank': int(rank)} if rank and any(rank < np.asarray(train[k]).shape[1] for k in train) else {}))
         return gate
 
     def save(self, run:Path|str)->Path:

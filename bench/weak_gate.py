@@ -6,13 +6,13 @@ Trains the issue's case with the CLI -- ResNet18 on 20 synthetic patients x 8 ce
 gate of that model every way `fit_gate` can (one Gaussian per type, one for all, probabilistic PCA, both) and prints
 what each catches of the images a gate must flag and what it flags of the model's own validation cells.
 """
-import argparse, subprocess, sys, tempfile
+import argparse, subprocess, sys
 from pathlib import Path
 from aml_nb.synth import generate_cohort
 from aml_nb.infer import Predictor
 from aml_nb.store import run_cells, read_json
 from aml_nb.ood import OODGate, BLOCKS, gate_power
-from aml_nb.experiments import must_flag_images
+from aml_nb.experiments import must_flag_features
 
 a = argparse.ArgumentParser(); a.add_argument('--out', default='runs/bench-weak-gate'); a = a.parse_args()
 out = Path(a.out); run = out/'run'
@@ -24,12 +24,7 @@ pr = Predictor.from_run(run, workers=0); t = run_cells(run)
 tr, va = t[t.split == 'train'], t[t.split == 'val']
 e_tr, e_va = pr.gate_paths(tr.path.tolist(), False), pr.gate_paths(va.path.tolist(), False)
 y = tr.label.map({c: i for i, c in enumerate(pr.classes)}).to_numpy()
-with tempfile.TemporaryDirectory() as d:
-    odd = {}
-    for k, ims in must_flag_images(t).items():
-        ps = [f'{d}/{k.replace(" ", "_")}_{i}.png' for i in range(len(ims))]
-        for im, f in zip(ims, ps): im.save(f)
-        odd[k] = pr.gate_paths(ps, False)
+odd = must_flag_features(pr, t)
 print(f"{len(tr)} training cells, {tr.label.value_counts().min()} in the smallest type; dims {({k: v.shape[1] for k, v in e_tr.items()})}")
 pooled = dict(blocks=BLOCKS | dict(embedding=False))
 ways = [('one Gaussian per type', {}), ('one Gaussian for all', pooled)] + [(f'probabilistic PCA, {r}', dict(rank=r)) for r in (8, 16, 32)] + \
