@@ -2,23 +2,44 @@
 
 # %% ../nbs/16_cli.ipynb #e75591db
 from __future__ import annotations
-import argparse, ctypes, json, os, signal, socket, subprocess, sys, time, urllib.request
+import argparse, ctypes, json, os, re, signal, socket, subprocess, sys, time, urllib.request
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'DEMO_PROGRESS', 'parser', 'main', 'load_split_table',
+__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'DEMO_PROGRESS', 'Names', 'parser', 'main', 'load_split_table',
            'cmd_summarize', 'cmd_demo_data', 'cmd_train', 'cmd_compare', 'cmd_ablate', 'cmd_tune', 'cmd_predict',
            'cmd_differential', 'cmd_explain', 'cmd_fuse', 'fusion_lines', 'cmd_report', 'cmd_store', 'cmd_robustness',
            'cmd_refit_gate', 'cmd_mil', 'cmd_reference', 'port_free', 'free_port', 'cmd_app', 'app_healthy',
            'app_server', 'Steps', 'demo_reference', 'cmd_demo']
 
 # %% ../nbs/16_cli.ipynb #ef5d6c5e
+class Names:
+    "The allowed values of an option: the names in a package registry, imported only when a value is checked or help is shown."
+    def __init__(self, module:str, # a module of aml_nb, e.g. 'train'
+                 registry:str, # the name of a tuple or dict in it, e.g. 'OPTIMIZERS'
+                 *first:str): # values allowed before the registry's own (e.g. 'auto')
+        self.module, self.registry, self.first = module, registry, first
+    def names(self)->tuple:
+        from importlib import import_module
+        return (*self.first, *getattr(import_module(f'aml_nb.{self.module}'), self.registry))
+    def __iter__(self): return iter(self.names())
+    def __contains__(self, v): return v in self.names()
+    def __repr__(self): return f"Names({self.module}.{self.registry})"
+
+def _choice(p, flag:str, names:Names, help:str,
+            unset:str|None=None, # what not giving the option means, when it has no default value
+            **kw):
+    "Add option `flag` whose values are `names` (argparse checks them; its help lists them)."
+    kw.setdefault('metavar', flag.lstrip('-').upper().replace('-', '_'))   # a metavar keeps argparse from listing the names while it builds the parser
+    p.add_argument(flag, choices=names, help=f"{help}: %(choices)s" + (f" (default: {unset})" if unset else ''), **kw)
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    "Help that shows defaults, but not 'default: None' for options that are off unless given."
+    "Help that shows defaults, but not 'default: None' for options that are off unless given; `{train.PRESETS}` lists that registry."
     def _get_help_string(self, action):
-        return action.help if action.default in (None, False) or action.default is argparse.SUPPRESS else super()._get_help_string(action)
+        h = action.help if action.default in (None, False) or action.default is argparse.SUPPRESS else super()._get_help_string(action)
+        return re.sub(r'\{(\w+)\.([A-Z_]+)\}', lambda m: ', '.join(Names(*m.groups())), h)
 
 def _sub(sub, name:str, help:str, fn:str):
     "A subcommand parser whose command is the function named `fn`."
@@ -26,27 +47,27 @@ def _sub(sub, name:str, help:str, fn:str):
 
 def _train_args(p, out_default:str|None):
     p.add_argument('--data', required=True, help='image collection to train on (any supported layout)')
-    p.add_argument('--layout', default='auto', choices=['auto', 'folders', 'lmu', 'patients'], help='layout of --data')
-    p.add_argument('--preset', default='quick', help="'quick', 'cpu', 'paper', or a preset JSON file (e.g. from aml-nb tune --write-preset)")
+    _choice(p, '--layout', Names('data', 'READERS', 'auto'), 'layout of --data', default='auto')
+    p.add_argument('--preset', default='quick', help="a preset ({train.PRESETS}) or a preset JSON file (e.g. from aml-nb tune --write-preset)")
     p.add_argument('--out', default=out_default, help='folder to create' + ('' if out_default else ' (default: runs/<arch>-s<seed>, or runs/tune-<arch> for tune)'))
     p.add_argument('--split-seed', type=int, default=0, help='seed of the patient split (the same for every run)')
     p.add_argument('--force', action='store_true', help='train again even when a finished run of the same recipe exists')
     g = p.add_argument_group('training settings (default: the preset\'s)')
     g.add_argument('--epochs', type=int, help='training epochs'); g.add_argument('--img-size', dest='img_size', type=int, help='model input side in pixels')
     g.add_argument('--batch-size', dest='batch_size', type=int, help='global batch size'); g.add_argument('--lr', type=float, help='peak learning rate')
-    g.add_argument('--optimizer', choices=['adamw', 'sgd'], help='optimizer (sgd: Nesterov)')
-    g.add_argument('--balance', choices=['none', 'sampler', 'loss', 'both'], help='bias mitigation for rare classes')
-    g.add_argument('--aug', help="augmentation strength: a number from 0 to 1, or none, light, strong")
+    _choice(g, '--optimizer', Names('train', 'OPTIMIZERS'), 'optimizer (sgd: Nesterov)')
+    _choice(g, '--balance', Names('train', 'BALANCE'), 'bias mitigation for rare classes')
+    g.add_argument('--aug', help="augmentation strength: a number from 0 to 1, or one of {data.AUG_LEVELS}")
     g.add_argument('--stain', type=float, help="stain augmentation strength from 0 to 1 (HED jitter, other training cells' colours)")
     g.add_argument('--scale-jitter', dest='scale_jitter', type=float, help='zoom cells in or out by up to 1 + this (0.7: x1/1.7 to x1.7)')
-    g.add_argument('--stain-norm', dest='stain_norm', choices=['none', 'reinhard'], help="stain normalisation of every cell the model sees (reinhard: LAB, to the training cells' mean)")
+    _choice(g, '--stain-norm', Names('data', 'STAIN_NORMS'), "stain normalisation of every cell the model sees (reinhard: LAB, to the training cells' mean)", dest='stain_norm')
     g.add_argument('--mixup', type=float, help='Mixup alpha (0: off)'); g.add_argument('--no-mixup', dest='mixup', action='store_const', const=0., help='turn Mixup off')
     g.add_argument('--swa', dest='swa', action='store_true', default=None, help='average weights over the last epochs (SWA)')
     g.add_argument('--no-swa', dest='swa', action='store_false', help='turn SWA off')
     g.add_argument('--weights', help="initial weights: a checkpoint file, or 'hub' (online)")
     g.add_argument('--device', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     g.add_argument('--workers', type=int, help='decoding processes (capped by the CPUs available)'); g.add_argument('--seed', type=int, help='training seed')
-    g.add_argument('--loader', choices=['auto', 'memory', 'stream'], help='memory: decode once, augment batches on the device; stream: per cell in workers')
+    _choice(g, '--loader', Names('train', 'LOADERS'), 'how cells reach the model (memory: decode once, augment batches on the device; stream: per cell in workers)')
     g.add_argument('--compile', dest='compile', action='store_true', default=None, help='torch.compile the model')
     g.add_argument('--keep-checkpoint', action='store_true', help='keep the resume checkpoint of a finished run')
 
@@ -56,7 +77,7 @@ def parser()->argparse.ArgumentParser:
     sub = P.add_subparsers(dest='cmd', metavar='COMMAND')
     d = sub.add_parser('data', help='inspect image collections').add_subparsers(dest='sub', required=True, metavar='SUBCOMMAND')
     p = _sub(d, 'summarize', 'counts per class, patient and split, and what was skipped', 'cmd_summarize')
-    p.add_argument('data', help='image collection'); p.add_argument('--layout', default='auto', choices=['auto', 'folders', 'lmu', 'patients'], help='layout of DATA')
+    p.add_argument('data', help='image collection'); _choice(p, '--layout', Names('data', 'READERS', 'auto'), 'layout of DATA', default='auto')
     p = _sub(sub, 'demo-data', 'write the built-in synthetic AML cohort (or, with --real, the built-in real cells)', 'cmd_demo_data')
     p.add_argument('out', help='folder to create'); p.add_argument('--real', action='store_true', help='write the built-in real cells (blood9, nine cell types) instead')
     p.add_argument('--patients', type=int, default=80, help='synthetic patients'); p.add_argument('--cells-per-patient', type=int, default=20, help='cells per patient')
@@ -69,7 +90,7 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--archs', nargs='+', help="architectures (default: the preset's)")
     p = _sub(sub, 'ablate', 'one change at a time around the full recipe', 'cmd_ablate')
     _train_args(p, 'runs/ablation'); p.add_argument('--arch', help="architecture (default: the preset's first)")
-    p.add_argument('--variants', nargs='+', help='variants to run (default: all)'); p.add_argument('--full', help='an existing run of the full recipe to reuse')
+    _choice(p, '--variants', Names('experiments', 'ABLATIONS'), 'variants to run', unset='all', nargs='+'); p.add_argument('--full', help='an existing run of the full recipe to reuse')
     p = _sub(sub, 'tune', 'search a recipe for one architecture with Optuna (a resumable, shareable study)', 'cmd_tune')
     _train_args(p, None); p.set_defaults(out=None); p.add_argument('--arch', required=True, help='architecture to tune')
     p.add_argument('--trials', type=int, default=10, help='trials to add to the study'); p.add_argument('--timeout', type=float, help='stop adding trials after this many seconds')
@@ -90,21 +111,21 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     p = _sub(sub, 'explain', 'Grad-CAM overlays and localisation scores', 'cmd_explain')
     p.add_argument('run', help='a finished run folder (or a model.safetensors file)'); p.add_argument('images', nargs='+', help='image files')
-    p.add_argument('--method', default='gradcam', choices=['gradcam', 'gradcampp', 'eigencam', 'layercam', 'scorecam'], help='CAM method')
+    _choice(p, '--method', Names('explain', 'CAM_METHODS'), 'CAM method', default='gradcam')
     p.add_argument('--out', default='explain', help='folder to create for the overlays and scores.csv')
     p = _sub(sub, 'fuse', "tabular-only vs image-only vs fused (images + genomics) on a run's split", 'cmd_fuse')
     p.add_argument('run', help='a finished run (its model is the image side)')
     p.add_argument('--genomics', required=True, help='per-patient CSV or Parquet keyed by patient_id (see the schema in the README)')
     p.add_argument('--out', help='folder to create (default: RUN/fusion)'); p.add_argument('--data', help="the run's images, if they moved")
     p.add_argument('--schema', help='JSON schema of the genomic columns (default: the built-in one)')
-    p.add_argument('--fusions', nargs='+', default=['concat', 'attention'], choices=['concat', 'attention'], help='fusion kinds')
-    p.add_argument('--levels', nargs='+', default=['cell', 'patient'], choices=['cell', 'patient', 'mil'], help='fused models on cells, on patients (mean embedding), by attention MIL')
+    _choice(p, '--fusions', Names('multimodal', 'FUSIONS'), 'fusion kinds', unset='all', nargs='+')
+    _choice(p, '--levels', Names('multimodal', 'LEVELS'), "fused models on cells, on patients (mean embedding), by attention MIL", unset='cell, patient', nargs='+')
     p.add_argument('--end-to-end', action='store_true', help='also fine-tune the image model with the fusion head (GPU advised)')
     p.add_argument('--epochs', type=int, default=60, help='fusion training epochs'); p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--seed', type=int, default=0, help='random seed'); p.add_argument('--force', action='store_true', help='compute again even when it matches')
     p = _sub(sub, 'mil', "patient-level attention MIL on a run's split, against the plain average and the vote", 'cmd_mil')
     p.add_argument('run', help='a finished run with patients (its model embeds the cells)')
-    p.add_argument('--genomics', help='per-patient CSV or Parquet to join at patient level'); p.add_argument('--heads', default='per-class', choices=['per-class', 'single'], help='one attention head per class (SCEMILA) or one for all (Ilse et al.)')
+    p.add_argument('--genomics', help='per-patient CSV or Parquet to join at patient level'); _choice(p, '--heads', Names('mil', 'HEADS'), 'one attention head per class (SCEMILA) or one for all (Ilse et al.)', default='per-class')
     p.add_argument('--out', help='folder to create (default: RUN/mil)'); p.add_argument('--data', help="the run's images, if they moved")
     p.add_argument('--epochs', type=int, default=80, help='MIL training epochs'); p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--seed', type=int, default=0, help='random seed'); p.add_argument('--force', action='store_true', help='compute again even when it matches')
@@ -117,7 +138,7 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
     p = _sub(sub, 'robustness', "score runs' test cells under another lab's stain, scanner and optics (writes RUN/robustness.json)", 'cmd_robustness')
     p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
-    p.add_argument('--shifts', nargs='+', help='shifts to score (default: all that apply): as_scanned, site_colours, site_colours_scale, stain_amount, blur, gamma, jpeg')
+    _choice(p, '--shifts', Names('experiments', 'SHIFTS'), 'shifts to score', unset='all that apply', nargs='+')
     p.add_argument('--cells', help="score these labelled cells (any layout: another lab's, say) instead of the run's test split; needs --out")
     p.add_argument('--out', help='JSON file to write the scores of --cells to')
     p = _sub(sub, 'reference', "the shipped real-cell model: its identity and whether today's code still stands behind it; --rebuild trains it again", 'cmd_reference')
@@ -261,8 +282,9 @@ def cmd_fuse(a):
     "Tabular-only vs image-only vs fused (images + genomics) on a run's split."
     from aml_nb.multimodal import fuse_run
     from aml_nb.genomics import load_schema
-    tab = fuse_run(a.run, a.genomics, a.out, a.data, tuple(a.fusions), tuple(a.levels), a.end_to_end, a.epochs,
-                   schema=load_schema(a.schema) if a.schema else None, device=a.device, seed=a.seed, force=a.force)
+    given = {k: tuple(v) for k in ('fusions', 'levels') if (v := getattr(a, k))}   # fuse_run's own defaults otherwise
+    tab = fuse_run(a.run, a.genomics, a.out, a.data, end_to_end=a.end_to_end, epochs=a.epochs,
+                   schema=load_schema(a.schema) if a.schema else None, device=a.device, seed=a.seed, force=a.force, **given)
     print(fusion_lines(tab))
 
 def fusion_lines(tab)->str:

@@ -22,12 +22,13 @@ from .infer import Predictor
 from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
 
 # %% auto #0
-__all__ = ['FUSIONS', 'FUSION_FORMAT', 'FusionNet', 'FusionData', 'predict_fusion', 'fit_fusion', 'patient_bags', 'save_fusion',
-           'load_fusion', 'FusionInputs', 'fusion_inputs', 'fit_tabular', 'fit_fused', 'patient_gains', 'write_fusion',
-           'fuse_run', 'fusion_run', 'find_fusions', 'FusionPredictor']
+__all__ = ['FUSIONS', 'LEVELS', 'FUSION_FORMAT', 'FusionNet', 'FusionData', 'predict_fusion', 'fit_fusion', 'patient_bags',
+           'save_fusion', 'load_fusion', 'FusionInputs', 'fusion_inputs', 'fit_tabular', 'fit_fused', 'patient_gains',
+           'write_fusion', 'fuse_run', 'fusion_run', 'find_fusions', 'FusionPredictor']
 
 # %% ../nbs/14_multimodal.ipynb #1aae7be7
-FUSIONS = ('concat', 'attention')
+FUSIONS = ('concat', 'attention') # how the two modalities meet: concatenated, or attended over
+LEVELS = ('cell', 'patient', 'mil') # where a fused model works: on cells, on patients (mean embedding), by attention MIL over cells
 
 class FusionNet(nn.Module):
     "Image embedding + genomic vector -> subtype logits, by concatenation + MLP or by attention over the modalities."
@@ -314,12 +315,14 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
              out:Path|str|None=None, # default <run>/fusion
              data:Path|str|None=None, # the run's images, when they moved
              fusions:tuple=FUSIONS, # fusion kinds to train
-             levels:tuple=('cell', 'patient'), # fused models on cells, on patients (mean embedding), and/or 'mil' (attention over cells)
+             levels:tuple=('cell', 'patient'), # some of LEVELS: fused models on cells, on patients (mean embedding), by attention MIL
              end_to_end:bool=False, # also fine-tune the image model with the fusion head (cell level; slow on CPU)
              epochs:int=60, hidden:int=64, modality_dropout:float=.3, bags:int=8,
              schema:dict|None=None, device:str='auto', seed:int=0, force:bool=False, progress:bool=True,
             )->pd.DataFrame: # the comparison table
     "Train and evaluate tabular-only, image-only and fused predictors on a run's split; write the comparison."
+    for name, given, allowed in (('fusions', fusions, FUSIONS), ('levels', levels, LEVELS)):
+        if bad := [v for v in given if v not in allowed]: raise ValueError(f"{name} must be among {allowed}, not {bad}")
     run = check_artefact(run); out = Path(out) if out else run/'fusion'
     settings = dict(fusions=list(fusions), levels=list(levels), end_to_end=end_to_end, epochs=epochs, hidden=hidden,
                     modality_dropout=modality_dropout, bags=bags, seed=seed, format=FUSION_FORMAT)
