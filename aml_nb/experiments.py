@@ -17,7 +17,7 @@ from .store import (write_json, read_json, seal, unseal, lock, artefact_problem,
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
 from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics, csv_safe
 from .fairness import fairness_report, fit_tau, mitigation_table
-from .ood import OODGate, BLOCKS, gate_power
+from .ood import OODGate, gate_power
 from .infer import Predictor, predict_table, default_workers
 from .models import load_model
 from .explain import localisation_summary, stain_masks
@@ -180,8 +180,8 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
         rank = max(2, len(tr) // 10)   # about ten cells per direction estimated
         pooled = 'one Gaussian for all cell types (too few cells per type for one each)'
         fewer = f'{rank} principal directions per view (too few cells for {dims} dimensions)'
-        for fallback, kw in {pooled: dict(blocks=BLOCKS | dict(embedding=False)), fewer: dict(rank=rank),
-                             f'{pooled}, within {fewer}': dict(blocks=BLOCKS | dict(embedding=False), rank=rank)}.items():
+        for fallback, kw in {pooled: dict(per_class=dict(embedding=False)), fewer: dict(rank=rank),
+                             f'{pooled}, within {fewer}': dict(per_class=dict(embedding=False), rank=rank)}.items():
             alt = OODGate.fit(e_tr, y, e_va, false_alarm, **kw); p = gate_power(alt, odd, e_va)
             if p['caught'][p['worst']] > power['caught'][power['worst']]:
                 gate, power = alt, p | dict(why=power['why'], fallback=fallback, caught_without_fallback=power.get('caught_without_fallback', power['caught']))

@@ -11,9 +11,9 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock
-from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank, middle_layer, pool, pixel_stats
+from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
-from .ood import OODGate
+from .ood import OODGate, view_features
 
 # %% auto #0
 __all__ = ['ScoringDataset', 'list_images', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table']
@@ -113,14 +113,11 @@ class Predictor:
 
     @torch.inference_mode()
     def gate_features(self, x:torch.Tensor)->tuple[dict, np.ndarray]:
-        "The features the out-of-distribution gate reads -- {'embedding', 'middle', 'pixels'} -- and the probabilities of a batch."
+        "The features the out-of-distribution gate reads (every one of `VIEWS`) and the probabilities of a batch."
         x = self._to_device(x)
         with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
-            mid = []; h = middle_layer(self.model).register_forward_hook(lambda m, i, o: mid.append(pool(o)))
-            try: e = embed(self.model, x)
-            finally: h.remove()
+            f, e = view_features(self.model, x)
             p = self.model.get_classifier()(e).float().softmax(-1)
-        f = dict(embedding=e, middle=mid[0], pixels=pixel_stats(x))
         return {k: v.float().cpu().numpy() for k, v in f.items()}, p.cpu().numpy()
 
     def score_tensor(self, x:torch.Tensor)->tuple[np.ndarray, np.ndarray|None]:

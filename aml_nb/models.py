@@ -33,10 +33,12 @@ class Family:
     middle:Callable|None=None # model -> a middle layer whose pooled output the out-of-distribution gate reads too
     cam_reshape:Callable|None=None # model -> reshape_transform, for token models
     sized:bool=False # the model must be built for its input size (ViT position embeddings)
+    search:tuple=() # ((setting, low, high), ...): where its tuning ranges differ from the common ones (`aml_nb.tune`)
 
 FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16, lambda m: m.stages[-2])), lambda m: m.stages[1]),
             Family('resnet', ('resnet',), ((32, lambda m: m.layer4[-1]), (16, lambda m: m.layer3[-1])), lambda m: m.layer2),
-            Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), lambda m: m.blocks[len(m.blocks) // 2], vit_reshape, sized=True)]   # patch16 ViTs
+            Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), lambda m: m.blocks[len(m.blocks) // 2], vit_reshape, sized=True,
+                   search=(('lr', 1e-4, 2e-3), ('drop_path', 0., .25)))]   # patch16 ViTs: from scratch a ViT diverges where a CNN is fine
 
 ARCHS = ['convnext_atto', 'convnext_femto', 'convnext_pico', 'convnext_nano', 'convnext_tiny', 'convnext_small', 'convnext_base',
          'resnet18', 'resnet50', 'vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'] # tested names

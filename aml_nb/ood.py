@@ -7,12 +7,38 @@ from pathlib import Path
 import numpy as np, torch
 from sklearn.covariance import LedoitWolf
 from sklearn.decomposition import PCA
+from dataclasses import dataclass
+from typing import Callable
 from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
+from .models import embed, middle_layer, pool, pixel_stats
 
 # %% auto #0
-__all__ = ['BLOCKS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'conformal_threshold', 'principal_precision', 'OODGate', 'gate_power',
-           'gate_power_words']
+__all__ = ['VIEWS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'View', 'view_features', 'conformal_threshold', 'principal_precision',
+           'OODGate', 'gate_power', 'gate_power_words']
+
+# %% ../nbs/08_ood.ipynb #c8aa3558
+@dataclass(frozen=True)
+class View:
+    "One view of a cell for the gate: how its features are taken, and whether each class gets its own Gaussian."
+    take:Callable # (x, embedding, tapped) -> features (B, D): the batch as the model got it, its embedding, the tapped layer's pooled output
+    per_class:bool=False # one Gaussian per class (True) or one for all cells
+    tap:Callable|None=None # model -> the layer whose output this view reads (hooked during the forward pass)
+
+VIEWS = dict(embedding=View(lambda x, e, t: e, per_class=True),   # what the classifier reads: one Gaussian per class
+             middle=View(lambda x, e, t: t, tap=middle_layer),    # low-level features: a change of stain or scanner shows here first
+             pixels=View(lambda x, e, t: pixel_stats(x))) # view name -> View; what no training can blind
+
+def view_features(model:torch.nn.Module, x:torch.Tensor, # a model and a batch as it takes them
+                 )->tuple[dict, torch.Tensor]: # {view: features (B, D)}, and the embedding (B, E)
+    "Every registered view of a batch, from one forward pass."
+    tapped, hooks = {}, []
+    for k, v in VIEWS.items():
+        if v.tap: hooks.append(v.tap(model).register_forward_hook(lambda m, i, o, k=k: tapped.__setitem__(k, pool(o))))
+    try: e = embed(model, x)
+    finally:
+        for h in hooks: h.remove()
+    return {k: v.take(x, e, tapped.get(k)) for k, v in VIEWS.items()}, e
 
 # %% ../nbs/08_ood.ipynb #9a4c1f3e
 def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
@@ -24,7 +50,6 @@ def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validati
     return float(v[min(k, len(v)) - 1])
 
 # %% ../nbs/08_ood.ipynb #551621e9
-BLOCKS = dict(embedding=True, middle=False, pixels=False) # feature depth -> one Gaussian per class (True) or one for all cells
 MIN_CLASS_CELLS = 20 # validation cells a class needs for a threshold of its own (fewer: the threshold of all cells)
 
 def principal_precision(xc:np.ndarray, # centred features (cells, dims)
@@ -34,7 +59,7 @@ def principal_precision(xc:np.ndarray, # centred features (cells, dims)
     return PCA(n_components=rank).fit(xc).get_precision()
 
 class OODGate:
-    "Mahalanobis distances on several views of a cell (network depths, pixels), each scaled on validation cells; a threshold per class for a false-alarm rate."
+    "Mahalanobis distances on several views of a cell (`VIEWS`), each scaled on validation cells; a threshold per class for a false-alarm rate."
     def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None,
                  class_scale:list|None=None, # per embedding class: `threshold` / that class's own threshold (None: one threshold for all)
                 ):
@@ -56,7 +81,7 @@ class OODGate:
         return {k: self._distances(feats[k], self.means[k], self.precision[k]) for k in self.means}
 
     def distances(self, feats:dict, _all:dict|None=None)->dict:
-        "The scaled distance of each cell at each depth to its nearest Gaussian (1 = the 95th percentile of the validation cells)."
+        "The scaled distance of each cell in each view to its nearest Gaussian (1 = the 95th percentile of the validation cells)."
         return {k: d.min(1) / self.scale[k] for k, d in (_all or self._all(feats)).items()}
 
     def nearest(self, feats:dict)->np.ndarray:
@@ -64,7 +89,7 @@ class OODGate:
         return self._distances(feats['embedding'], self.means['embedding'], self.precision['embedding']).argmin(1)
 
     def score(self, feats:dict)->np.ndarray:
-        "One score per cell: the larger scaled distance over the depths, in units of `threshold` for the cell's nearest class."
+        "One score per cell: the largest scaled distance over the views, in units of `threshold` for the cell's nearest class."
         d = self._all(feats)   # each view's distances once: the embedding's also give the nearest class
         s = np.max(np.stack(list(self.distances(feats, d).values())), 0)
         return s if self.class_scale is None else s * self.class_scale[d['embedding'].argmin(1)]
@@ -74,20 +99,20 @@ class OODGate:
         return self.score(feats) > self.threshold
 
     @classmethod
-    def fit(cls, train:dict, y:np.ndarray, # training features per depth, and their class indices
-            val:dict, # validation features per depth: the scales and the thresholds
+    def fit(cls, train:dict, y:np.ndarray, # training features per view, and their class indices
+            val:dict, # validation features per view: the scales and the thresholds
             false_alarm:float=.05, # share of in-distribution (validation) cells flagged, in each class
-            blocks:dict|None=None, # view -> one Gaussian per class (default BLOCKS); a pooled embedding needs fewer cells per class
+            per_class:dict|None=None, # view -> one Gaussian per class or not, where it differs from `VIEWS` (a pooled embedding needs fewer cells)
             rank:int|None=None, # estimate at most this many directions per view one by one (`principal_precision`): what few cells can
            )->OODGate:
         "Fit means and covariances on training cells, the scales and the per-class thresholds on validation cells."
         y = np.asarray(y); n = len(y)
         if n < 2 or len(next(iter(val.values()))) < 1: raise ValueError("the gate needs at least 2 training and 1 validation cell")
-        means, prec, blocks = {}, {}, blocks or BLOCKS
+        means, prec = {}, {}; own = {k: v.per_class for k, v in VIEWS.items()} | (per_class or {})
         for k in train:
             x = np.asarray(train[k], np.float64)
-            groups = np.unique(y) if blocks.get(k, False) else np.zeros(1, int)
-            g = y if blocks.get(k, False) else np.zeros(n, int)
+            groups = np.unique(y) if own.get(k, False) else np.zeros(1, int)
+            g = y if own.get(k, False) else np.zeros(n, int)
             means[k] = np.stack([x[g == c].mean(0) for c in groups])
             xc = x - means[k][np.searchsorted(groups, g)]
             prec[k] = principal_precision(xc, rank) if rank and rank < x.shape[1] else LedoitWolf(assume_centered=True).fit(xc).precision_

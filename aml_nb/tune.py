@@ -10,11 +10,11 @@ import optuna, sqlalchemy
 from tqdm.auto import tqdm
 from .data import split_hash, STAIN_NORMS
 from .store import write_json, read_json, seal, unseal, lock, json_sha, check_artefact, owned_folder, cells_sha
-from .models import family
+from .models import family, FAMILIES
 from .train import TrainConfig, Trainer, preset_config, load_preset, BALANCE
 
 # %% auto #0
-__all__ = ['COMMON', 'SEARCH_SPACES', 'Param', 'space_table', 'check_space', 'trial_config', 'objective', 'trial_line',
+__all__ = ['COMMON', 'Param', 'search_space', 'space_table', 'check_space', 'trial_config', 'objective', 'trial_line',
            'storage_for', 'study_identity', 'open_study', 'study_record', 'tune', 'load_study', 'best_settings',
            'write_preset', 'study_figures', 'study_vs_preset']
 
@@ -53,15 +53,15 @@ COMMON = [Param('lr', 'float', 5e-4, 5e-3, log=True), Param('weight_decay', 'flo
           Param('balance', 'choice', choices=BALANCE),
           Param('stain', 'float', 0., 1.), Param('scale_jitter', 'float', 0., .7), Param('stain_norm', 'choice', choices=STAIN_NORMS)]
 
-def _override(space:list[Param], **new:Param)->list[Param]:
-    "A copy of `space` with some parameters replaced."
-    return [new.get(p.name, p) for p in space]
+def search_space(name:str)->list[Param]:
+    "The search space of the family `name`: COMMON, with the ranges its `Family.search` sets."
+    ranges = {s: (lo, hi) for s, lo, hi in next(f for f in FAMILIES if f.name == name).search}
+    return [replace(p, low=ranges[p.name][0], high=ranges[p.name][1]) if p.name in ranges else p for p in COMMON]
 
-SEARCH_SPACES = dict(convnext=COMMON, resnet=COMMON,
-                     vit=_override(COMMON, lr=Param('lr', 'float', 1e-4, 2e-3, log=True), drop_path=Param('drop_path', 'float', 0., .25)))
-
-def space_table(spaces:dict=SEARCH_SPACES)->pd.DataFrame:
+def space_table(spaces:dict|None=None, # family -> space (default: every family's `search_space`)
+               )->pd.DataFrame:
     "The search spaces as a table: one row per setting, one column per family."
+    spaces = spaces or {f.name: search_space(f.name) for f in FAMILIES}
     names = list(dict.fromkeys(p.name for s in spaces.values() for p in s))
     return pd.DataFrame({f: {p.name: p.describe() for p in s} for f, s in spaces.items()}).reindex(names).rename_axis('setting').reset_index()
 
@@ -172,11 +172,11 @@ def tune(table:pd.DataFrame, # a split CellTable (the validation split is the ob
          preset:str|Path='quick', # the budget and base recipe of each trial
          trials:int=10, timeout:float|None=None, # trials to add, and a time limit in seconds
          storage:str|None=None, # an Optuna storage URL, 'journal:PATH', or None (SQLite in `out`)
-         space:list[Param]|None=None, # default: SEARCH_SPACES of the family
+         space:list[Param]|None=None, # default: the family's `search_space`
          seed:int=0, pruner=None, progress:bool=True, **overrides)->optuna.Study:
     "Add trials to the study of `arch` in `out` (created or continued) and record it."
     out = Path(out); base = preset_config(preset, arch, **overrides)
-    space = space or SEARCH_SPACES[family(arch).name]; check_space(space)
+    space = space or search_space(family(arch).name); check_space(space)
     if not (table.split == 'val').any(): raise ValueError("tuning needs a validation split: its balanced accuracy is the objective")
     study = open_study(out, study_identity(table, base, space), storage, seed, pruner)
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -11,7 +11,7 @@ from pathlib import Path
 from aml_nb.synth import generate_cohort
 from aml_nb.infer import Predictor
 from aml_nb.store import run_cells, read_json
-from aml_nb.ood import OODGate, BLOCKS, gate_power
+from aml_nb.ood import OODGate, gate_power
 from aml_nb.experiments import must_flag_features
 
 a = argparse.ArgumentParser(); a.add_argument('--out', default='runs/bench-weak-gate'); a = a.parse_args()
@@ -26,7 +26,7 @@ e_tr, e_va = pr.gate_paths(tr.path.tolist(), False), pr.gate_paths(va.path.tolis
 y = tr.label.map({c: i for i, c in enumerate(pr.classes)}).to_numpy()
 odd = must_flag_features(pr, t)
 print(f"{len(tr)} training cells, {tr.label.value_counts().min()} in the smallest type; dims {({k: v.shape[1] for k, v in e_tr.items()})}")
-pooled = dict(blocks=BLOCKS | dict(embedding=False))
+pooled = dict(per_class=dict(embedding=False))
 ways = [('one Gaussian per type', {}), ('one Gaussian for all', pooled)] + [(f'probabilistic PCA, {r}', dict(rank=r)) for r in (8, 16, 32)] + \
        [(f'one for all within PCA {r}', pooled | dict(rank=r)) for r in (8, 16)]
 for name, kw in ways:
