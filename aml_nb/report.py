@@ -20,7 +20,7 @@ __all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'DIFFEREN
            'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness',
            'share_interval', 'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words', 'run_confusion',
            'differential_rows', 'row_blast', 'write_differential', 'fusion_report', 'table_report', 'run_report',
-           'study_report', 'report_parts', 'write_report']
+           'study_report', 'report_parts', 'write_report', 'fusion_lines']
 
 # %% ../nbs/15_report.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -398,3 +398,12 @@ def write_report(target:Path|str, # a run folder, a folder with comparison.json 
     atomic_write(md_f, lambda f: f.write_text(REPORT_MARK[0] + '\n' + '\n'.join(md), encoding='utf-8'))
     atomic_write(html_f, lambda f: f.write_text(page, encoding='utf-8'))
     return md_f, html_f
+
+# %% ../nbs/15_report.ipynb #884d0308
+def fusion_lines(tab)->str:
+    "The fusion comparison (`fuse_run`'s table) as printed lines: each accuracy and gain with its 95% interval."
+    f = lambda m: tab[m].map('{:.3f}'.format) + ' [' + tab[f'{m}_lo'].map('{:.2f}'.format) + ', ' + tab[f'{m}_hi'].map('{:.2f}'.format) + ']'
+    return tab.assign(cell=f('cell_balanced_accuracy'), patient=f('patient_balanced_accuracy'), gi=f('gain_vs_image'), gt=f('gain_vs_tabular'))[
+        ['model', 'cell', 'patient', 'gi', 'gt', 'patients']].rename(columns=dict(
+            cell='cell bal. acc [95% CI]', patient='patient bal. acc [95% CI]', gi='patient gain vs image', gt='patient gain vs tabular')).to_string(index=False)
+

@@ -14,7 +14,7 @@ Targets: Predict with four uploads and Grad-CAM changes within 1.5 s median; no 
 import argparse, json, os, platform, re, statistics, sys, time
 from pathlib import Path
 import pandas as pd
-from aml_nb.cli import app_server
+from aml_nb.server import app_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))
 from browser_kit import choose, options   # noqa: E402  (shared with the browser tests)
 

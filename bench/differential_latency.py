@@ -11,7 +11,7 @@ not counted; a rep uploads a new draw each time, so no memo is reused. Target: <
 """
 import argparse, io, json, os, platform, random, statistics, sys, time, zipfile
 from pathlib import Path
-from aml_nb.cli import app_server
+from aml_nb.server import app_server
 import tempfile
 from aml_nb.data import IMAGE_EXTS, write_real_cells
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))

@@ -1,6 +1,6 @@
 """Driving the dashboard in Chromium through Playwright: shared by `tests/test_browser.py` and `bench/dashboard_latency.py`.
 
-(Starting the dashboard itself is the package's `aml_nb.cli.app_server`.)
+(Starting the dashboard itself is the package's `aml_nb.server.app_server`.)
 """
 
 

@@ -29,7 +29,7 @@ SERVER = {}   # the running dashboard: url, process, log
 @pytest.fixture(scope='module')
 def app_url(store, tmp_path_factory):
     "`aml-nb app` on the store, on a free localhost port; stopped after the module."
-    from aml_nb.cli import app_server
+    from aml_nb.server import app_server
     log = tmp_path_factory.mktemp('app')/'app.log'
     with app_server(store, worker_port(8600), log) as (url, proc):
         SERVER.update(url=url, proc=proc, log=log)

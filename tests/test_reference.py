@@ -1,6 +1,6 @@
 """The shipped reference model (issue 31): today's code loads it and scores the built-in test cells as recorded; a
 change of recipe, cells or model code is said, not passed over; the demo installs it where its real-cell step reuses it."""
-import argparse, json, shutil
+import json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from aml_nb.data import write_real_cells
@@ -64,13 +64,13 @@ def test_a_change_of_recipe_or_model_code_is_said(cells, installed, tmp_path, mo
 
 def test_the_demo_installs_it_where_its_real_cell_step_reuses_it(cells, tmp_path, capsys):
     "`make demo`'s first step: the shipped model in the run store (kept on a re-run); another recipe asked for: not installed."
-    from aml_nb.cli import demo_reference
-    a = argparse.Namespace(real_arch=REFERENCE_MODEL_RECIPE['arch'], real_epochs=REFERENCE_MODEL_RECIPE['epochs'], preset=REFERENCE_MODEL_RECIPE['preset'])
-    dest = demo_reference(a, cells, tmp_path/'runs')
+    from aml_nb.demo import demo_reference
+    r = REFERENCE_MODEL_RECIPE
+    dest = demo_reference(r['arch'], r['epochs'], r['preset'], cells, tmp_path/'runs')
     assert dest == tmp_path/'runs'/'real'/f"{REFERENCE_MODEL_RECIPE['arch']}-s0" and artefact_problem(dest) is None
     from aml_nb.store import owned_folder
     owned_folder(tmp_path/'runs'/'real')   # the real-cell step's comparison writes beside it
     t0 = (dest/'manifest.json').stat().st_mtime_ns
-    assert demo_reference(a, cells, tmp_path/'runs') == dest and (dest/'manifest.json').stat().st_mtime_ns == t0   # a re-run keeps it
-    assert demo_reference(argparse.Namespace(real_arch='resnet18', real_epochs=8, preset='quick'), cells, tmp_path/'runs2') is None
+    assert demo_reference(r['arch'], r['epochs'], r['preset'], cells, tmp_path/'runs') == dest and (dest/'manifest.json').stat().st_mtime_ns == t0   # a re-run keeps it
+    assert demo_reference('resnet18', 8, 'quick', cells, tmp_path/'runs2') is None
     assert 'not what was asked' in capsys.readouterr().out

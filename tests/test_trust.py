@@ -173,7 +173,7 @@ def test_operating_system_errors_are_one_line_and_keep_earlier_results(run_store
 def test_stopping_the_app_stops_its_server(run_store, tmp_path):
     "SIGTERM to `aml-nb app` leaves no Streamlit server behind holding the port and its memory."
     import psutil
-    from aml_nb.cli import app_server
+    from aml_nb.server import app_server
     with app_server(run_store, worker_port(8700)) as (url, p):
         children = psutil.Process(p.pid).children(recursive=True)
         assert children, 'no server process'
@@ -349,7 +349,7 @@ def test_a_folder_under_masks_is_scored_and_an_empty_one_is_an_error(run_store, 
 def test_a_killed_app_leaves_no_server(run_store):
     "Case 9: SIGKILL of `aml-nb app` (no chance to clean up) still stops its Streamlit server."
     import psutil
-    from aml_nb.cli import app_server
+    from aml_nb.server import app_server
     with app_server(run_store, worker_port(8710)) as (url, p):
         children = psutil.Process(p.pid).children(recursive=True)
         assert children, 'no server process'
