@@ -250,10 +250,10 @@ def cmd_tune(a):
 def cmd_predict(a):
     "Score images with a run's model."
     from aml_nb.infer import Predictor
-    from aml_nb.ood import gate_power_words
+    from aml_nb.gate import gate_power_words
     p = Predictor.from_run(a.run, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile)
     df = p.predict_paths([os.path.abspath(i) for i in a.images] if len(a.images) > 1 else a.images[0], a.out)   # one file, one name
-    flagged = f", {int(df.unlike_training.fillna(0).sum())} unlike the training cells" if 'unlike_training' in df else ''
+    flagged = f", {int(df.flagged.fillna(0).sum())} unlike the training cells" if 'flagged' in df else ''
     print(f"{a.out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}")
     if p.gate is not None and (power := gate_power_words(p.gate.meta)): print(power)
 
@@ -336,7 +336,7 @@ def cmd_robustness(a):
 def cmd_refit_gate(a):
     "Fit runs' out-of-distribution gates again with today's code; the share of each class's test cells flagged, before and after."
     from aml_nb.experiments import refit_gate
-    from aml_nb.ood import gate_power_words
+    from aml_nb.gate import gate_power_words
     from aml_nb.store import read_json
     for run in a.run:
         f = refit_gate(run, a.data)

@@ -8,7 +8,7 @@ import numpy as np, pandas as pd, torch
 from PIL import Image
 from .data import load_rgb, load_mask, MAX_PIXELS, IMAGE_EXTS
 from .store import load_runs, read_json
-from .ood import gate_power_words
+from .gate import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
 from .explain import CAM_METHODS
 from .report import DISCLAIMER
@@ -284,8 +284,8 @@ def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', tar
         if progress: progress(min(s + batch, len(images)), len(images))
     probs, scores = np.concatenate(probs), None if scores[0] is None else np.concatenate(scores)
     ks = [int(i) for i in probs.argmax(1)] if target is None else [predictor.classes.index(target)] * len(images)
-    unlike = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
-    out = dict(probs=probs, ood_score=scores, unlike=unlike, classes=predictor.classes, targets=ks)
+    flagged = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
+    out = dict(probs=probs, gate_score=scores, flagged=flagged, classes=predictor.classes, targets=ks)
     return out | dict(cams=draw_heatmaps(predictor, images, out, range(len(images)), method) if cams else None)
 
 def draw_heatmaps(predictor, images:list[Image.Image], result:dict, # from `analyse_cells`
@@ -312,11 +312,11 @@ def gate_note(predictor)->str|None:
 def patient_call(result:dict, # from `analyse_cells`
                  images:list[Image.Image]|None=None, # the cells (needed for MIL)
                  mil=None, # a MILPredictor of the run, or None
-                 include_unlike:bool=False, # use cells flagged as unlike the training cells too
+                 include_flagged:bool=False, # use cells flagged as unlike the training cells too
                  n_boot:int=500, seed:int=0)->dict:
     "The patient-level call from the usable cells: MIL when there is a model, else the mean; with an interval and the average's answer."
     probs, classes = result['probs'], result['classes']
-    use = np.ones(len(probs), bool) if include_unlike else ~result['unlike']
+    use = np.ones(len(probs), bool) if include_flagged else ~result['flagged']
     out = dict(used=np.flatnonzero(use), excluded=int((~use).sum()), method=None)
     if not use.any(): return out | dict(predicted=None)
     p = probs[use]; mean = p.mean(0)
@@ -400,7 +400,7 @@ def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:di
     rows = []
     for i, im in enumerate(images):
         p = result['probs'][i]; top = np.argsort(-p)[:3]; shown = display_copy(im, 160)
-        flag = 'unlike the training cells' if result['unlike'][i] else ''
+        flag = 'unlike the training cells' if result['flagged'][i] else ''
         tops = '<br>'.join(f"{e(result['classes'][k])} {p[k]:.0%}" for k in top)
         heat = _png64(overlay(shown, result['cams'][i], colorbar=False))
         rows.append(f"<tr><td>cell {i + 1}</td><td><img src='{_png64(shown)}'></td><td><img src='{heat}'></td><td>{tops}</td><td>{flag}</td></tr>")
@@ -416,13 +416,13 @@ def is_cell_type_model(classes:list[str])->bool:
 def review_order(result:dict)->list[int]:
     "The order a reviewer sees the cells in: flagged by the gate first, then the least certain."
     conf = result['probs'].max(1)
-    return sorted(range(len(conf)), key=lambda i: (not result['unlike'][i], conf[i]))
+    return sorted(range(len(conf)), key=lambda i: (not result['flagged'][i], conf[i]))
 
 def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFrame:
     "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged)."
     pred = [reviews.get(i) or result['classes'][int(k)] for i, k in enumerate(result['probs'].argmax(1))]
     return pd.DataFrame(dict(path=names, predicted=pred, reviewed=[i in reviews and bool(reviews[i]) for i in range(len(names))],
-                             unlike_training=[int(result['unlike'][i] and not reviews.get(i)) for i in range(len(names))]))
+                             flagged=[int(result['flagged'][i] and not reviews.get(i)) for i in range(len(names))]))
 
 def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cell index: label}
                  folder:Path|str)->Path:

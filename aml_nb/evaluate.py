@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.stats import bootstrap
+from .store import RENAMED
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
                              roc_auc_score, confusion_matrix)
 
@@ -52,7 +53,7 @@ def csv_safe(df:pd.DataFrame)->pd.DataFrame:
 
 def read_predictions(path:Path|str)->pd.DataFrame:
     "A predictions CSV written by aml_nb, every name as written: only an empty field is missing (a class called 'NA' stays 'NA')."
-    df = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[''])
+    df = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values=['']).rename(columns=RENAMED)   # old column names read as today's
     return df.assign(**{c: df[c].map(_unsafe_cell) for c in TEXT_COLUMNS if c in df})
 
 def prob_matrix(preds:pd.DataFrame, classes:list[str])->np.ndarray:

@@ -17,7 +17,7 @@ from .store import (write_json, read_json, seal, unseal, lock, artefact_problem,
 from .train import TrainConfig, load_preset, preset_config, train_run, run_config, run_fingerprint
 from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics, csv_safe
 from .fairness import fairness_report, fit_tau, mitigation_table
-from .ood import OODGate, gate_power
+from .gate import Gate, gate_power
 from .infer import Predictor, predict_table, default_workers
 from .models import load_model
 from .explain import localisation_summary, stain_masks
@@ -164,14 +164,14 @@ def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
             odd[k] = predictor.gate_paths(paths, False)
     return odd
 
-def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->OODGate:
+def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->Gate:
     "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
     e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells')
     e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells')
     classes = {c: i for i, c in enumerate(predictor.classes)}; y = tr.label.map(classes).to_numpy()
-    gate = OODGate.fit(e_tr, y, e_va, false_alarm)
+    gate = Gate.fit(e_tr, y, e_va, false_alarm)
     odd = must_flag_features(predictor, table)
     power = gate_power(gate, odd, e_va)
     per_class, dims = int(tr.label.value_counts().min()), int(e_tr['embedding'].shape[1])
@@ -182,7 +182,7 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
         fewer = f'{rank} principal directions per view (too few cells for {dims} dimensions)'
         for fallback, kw in {pooled: dict(per_class=dict(embedding=False)), fewer: dict(rank=rank),
                              f'{pooled}, within {fewer}': dict(per_class=dict(embedding=False), rank=rank)}.items():
-            alt = OODGate.fit(e_tr, y, e_va, false_alarm, **kw); p = gate_power(alt, odd, e_va)
+            alt = Gate.fit(e_tr, y, e_va, false_alarm, **kw); p = gate_power(alt, odd, e_va)
             if p['caught'][p['worst']] > power['caught'][power['worst']]:
                 gate, power = alt, p | dict(why=power['why'], fallback=fallback, caught_without_fallback=power.get('caught_without_fallback', power['caught']))
     gate.meta['power'] = power
@@ -210,7 +210,7 @@ def evaluate_run(predictor:Predictor, table:pd.DataFrame, out:Path, progress:boo
         vp = predict_table(predictor, val, out/'val_predictions.csv', progress)
         tau = fit_tau(prob_matrix(vp, classes), vp.label.map({c: i for i, c in enumerate(classes)}).to_numpy(), prior)
     metrics = evaluate_predictions(preds, classes)
-    if 'unlike_training' in preds: metrics['ood_flagged_test'] = float(preds.unlike_training.mean())
+    if 'flagged' in preds: metrics['flagged_test'] = float(preds.flagged.mean())
     return metrics, fairness_report(preds, classes, preds, prior, tau)
 
 def run_experiment(table:pd.DataFrame, # a split CellTable
@@ -249,7 +249,7 @@ def _rescored(preds:pd.DataFrame, predictor:Predictor, cells:pd.DataFrame, progr
     if len(cells) != len(preds) or [Path(p).name for p in cells.path] != [Path(p).name for p in preds.path]:
         raise ValueError("the run's predictions do not list its split's cells in order; train the run again")
     s = predictor.gate.score(predictor.gate_paths(cells.path.tolist(), progress, 'gate scores'))
-    return preds.assign(ood_score=np.round(s, 4), unlike_training=(s > predictor.gate.threshold).astype(int))   # as `predict_paths` writes them
+    return preds.assign(gate_score=np.round(s, 4), flagged=(s > predictor.gate.threshold).astype(int))   # as `predict_paths` writes them
 
 def finish_refit(run:Path):
     "Complete a gate refit that was stopped after its new files were staged (`.refit/.ready`); drop one stopped before."
@@ -280,13 +280,13 @@ def refit_gate(run:Path|str, # a sealed run
             if (run/f).exists():
                 was[f] = read_predictions(run/f); out[f] = _rescored(was[f], pr, table[table.split == split], progress)
                 atomic_write(stage/f, lambda p: csv_safe(out[f]).to_csv(p, index=False))
-        write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(ood_flagged_test=float(out['predictions.csv'].unlike_training.mean())))
+        write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(flagged_test=float(out['predictions.csv'].flagged.mean())))
         shutil.copy(run/'manifest.json', stage/'.manifest.before')
         write_json(stage/'.ready', sorted(p.name for p in stage.iterdir() if not p.name.startswith('.')))   # from here on, finish_refit can complete it
         unseal(run); finish_refit(run)
     before = was['predictions.csv']
-    return pd.DataFrame(dict(before=before.groupby('label').unlike_training.mean() if 'unlike_training' in before else np.nan,
-                             after=out['predictions.csv'].groupby('label').unlike_training.mean()))
+    return pd.DataFrame(dict(before=before.groupby('label').flagged.mean() if 'flagged' in before else np.nan,
+                             after=out['predictions.csv'].groupby('label').flagged.mean()))
 
 # %% ../nbs/11_experiments.ipynb #502d7be4
 def add_robustness(run:Path|str, # a sealed run

@@ -10,10 +10,10 @@ from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import load_cell, normalise, cell_transforms, to_rgb, IMAGE_EXTS, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
-from .store import atomic_write, check_artefact, manifest, file_sha256, lock
+from .store import atomic_write, check_artefact, manifest, file_sha256, lock, RENAMED
 from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
-from .ood import OODGate, view_features
+from .gate import Gate, view_features
 
 # %% auto #0
 __all__ = ['ScoringDataset', 'list_images', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table']
@@ -67,7 +67,7 @@ class Predictor:
                  workers:int|None=None, # decoding processes (default: `default_workers()`)
                  compile:bool=False, amp:bool=True,
                  model_id:str|None=None, # fingerprint of the weights (default: computed from the model)
-                 gate:OODGate|None=None, # out-of-distribution gate of the run, if it has one
+                 gate:Gate|None=None, # out-of-distribution gate of the run, if it has one
                  decoder:str='auto', # JPEGs: 'pil' on the workers, 'torchvision' where the model runs (nvJPEG), 'auto': torchvision on a GPU
                 ):
         self.dev = resolve_device(device); self.gpu = self.dev.type == 'cuda'
@@ -86,7 +86,7 @@ class Predictor:
         run = Path(run)
         if run.is_dir():
             check_artefact(run); f = run/'model.safetensors'
-            mid, gate = manifest(run)['files']['model.safetensors']['sha256'][:16], OODGate.load(run) if (run/'ood.json').exists() else None
+            mid, gate = manifest(run)['files']['model.safetensors']['sha256'][:16], Gate.load(run) if (run/'ood.json').exists() else None
         else:
             if not run.exists(): raise FileNotFoundError(f"{run}: no such run folder or model file")
             f, mid, gate = run, file_sha256(run)[:16], None
@@ -150,8 +150,8 @@ def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str=
 
 # %% ../nbs/09_infer.ipynb #622abe7e
 def prediction_columns(classes:list[str], gate:bool=False)->list[str]:
-    "The header of a predictions file: path, predicted, confidence, p_<class>..., [ood_score, unlike_training], error, model."
-    return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['ood_score', 'unlike_training'] if gate else []), 'error', 'model']
+    "The header of a predictions file: path, predicted, confidence, p_<class>..., [gate_score, flagged], error, model."
+    return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['gate_score', 'flagged'] if gate else []), 'error', 'model']
 
 def _read_header(out:Path)->list[str]|None:
     "The first CSV row of `out`, or None when it has none or is not text."
@@ -163,12 +163,17 @@ def _foreign(out:Path, cols:list[str], model_id:str)->str|None:
     "Why existing `out` is not a resumable predictions file of this model, or None."
     if out.is_dir(): return "is a folder"
     if out.stat().st_size == 0: return "is an empty file aml_nb did not write"
-    if _read_header(out) != cols: return "is not a predictions file of this model (its header differs)"
+    if [RENAMED.get(c, c) for c in _read_header(out) or []] != cols: return "is not a predictions file of this model (its header differs)"
     data = out.read_bytes(); data = data[:data.rfind(b'\n') + 1]   # a torn last line (a kill, a full disk) is not evidence
     try: ids = pd.read_csv(io.BytesIO(data), usecols=['model'], dtype=str, on_bad_lines='skip').model.dropna()
     except (ValueError, pd.errors.ParserError): return "is not a readable predictions file"
     other = set(ids) - {model_id}
     return f"holds predictions of another model ({sorted(other)[0]})" if other else None
+
+def _rename_header(out:Path, cols:list[str]):
+    "Give a predictions file of this model today's header (its columns renamed since, `RENAMED`), its rows as they were."
+    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols); data = out.read_bytes()
+    atomic_write(out, lambda p: p.write_bytes(buf.getvalue().encode() + data[data.index(b'\n') + 1:]))
 
 def _done_paths(out:Path)->set[str]:
     "Paths already in `out` (a predictions file of this model); a torn last line (killed mid-write) is removed first."
@@ -196,6 +201,7 @@ def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, o
         why = _foreign(out, cols, self.model_id)
         if why and not owned: raise ValueError(f"{out}: {why}; aml_nb only writes over its own predictions of the same model: choose another --out or remove it")
         if why: print(f"discarding {out}: it {why}"); out.unlink()
+        elif _read_header(out) != cols: _rename_header(out, cols)   # written before a column was renamed: same rows, today's names
     if not out.exists():
         buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols)
         atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding='utf-8'))
@@ -268,7 +274,7 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
     df = predictor.predict_paths(table.path.tolist(), raw, progress=progress, owned=True).set_index('path').loc[table.path]
     bad = df.error.dropna()
     if len(bad): raise ValueError(f"{len(bad)} cell(s) could not be scored, e.g. {bad.iloc[0]}")
-    extra = {c: df[c].to_numpy() for c in ('ood_score', 'unlike_training') if c in df}
+    extra = {c: df[c].to_numpy() for c in ('gate_score', 'flagged') if c in df}
     res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
     atomic_write(out, lambda p: csv_safe(res).to_csv(p, index=False)); raw.unlink()
     return res

@@ -220,12 +220,12 @@ def _boot_adjusted(counts, confusion, n_boot:int, seed:int)->np.ndarray:
     return adjusted_shares(cells, tests)
 
 # %% ../nbs/15_report.ipynb #f7c9480e
-def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `unlike_training` when the model has a gate
+def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `flagged` when the model has a gate
                  classes:list[str], # the model's cell types
                  confusion:np.ndarray|None=None, # its test confusion matrix (counts), for the corrected shares
                  n_boot:int=300, seed:int=0)->dict:
     "Counts and shares per cell type with 95% intervals, raw and corrected; the flagged cells apart; the blast share among white cells."
-    flagged = preds.unlike_training.fillna(0).astype(bool).to_numpy() if 'unlike_training' in preds else np.zeros(len(preds), bool)
+    flagged = preds.flagged.fillna(0).astype(bool).to_numpy() if 'flagged' in preds else np.zeros(len(preds), bool)
     use = preds[~flagged & preds.predicted.notna().to_numpy()]
     counts = use.predicted.value_counts().reindex(classes).fillna(0).astype(int).to_numpy(); n = int(counts.sum())
     rows = pd.DataFrame(dict(cell_type=classes, count=counts, share=counts / max(n, 1)))
@@ -274,7 +274,7 @@ def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
     f = Path(run)/'predictions.csv'
     if not f.exists(): return None
     p = read_predictions(f)
-    if 'unlike_training' in p: p = p[p.unlike_training.fillna(0) == 0]
+    if 'flagged' in p: p = p[p.flagged.fillna(0) == 0]
     idx = {c: i for i, c in enumerate(classes)}
     return confusion_matrix(p.label.map(idx), p.predicted.map(idx), labels=range(len(classes)))
 

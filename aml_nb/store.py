@@ -67,7 +67,8 @@ def json_sha(obj)->str:
 RENAMED = dict(bal_acc_lo='balanced_accuracy_lo', bal_acc_hi='balanced_accuracy_hi', train_s='train_seconds',
                infer_img_s='inference_img_per_s', img_per_s='train_img_per_s',
                cell_bal_acc_lo='cell_balanced_accuracy_lo', cell_bal_acc_hi='cell_balanced_accuracy_hi',
-               patient_bal_acc_lo='patient_balanced_accuracy_lo', patient_bal_acc_hi='patient_balanced_accuracy_hi') # old key -> key
+               patient_bal_acc_lo='patient_balanced_accuracy_lo', patient_bal_acc_hi='patient_balanced_accuracy_hi',
+               unlike_training='flagged', ood_score='gate_score', ood_flagged_test='flagged_test') # old key (or predictions column) -> today's
 
 def migrate(obj):
     "Rename old keys (RENAMED) and split `<metric>_ci: [lo, hi]` into `<metric>_lo` and `<metric>_hi`, recursively."

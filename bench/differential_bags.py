@@ -27,7 +27,7 @@ def main(argv=None):
     p = read_predictions(run/'predictions.csv'); rng = np.random.default_rng(a.seed)
     half = rng.permutation(len(p)) < len(p) // 2
     ref, pool = p[half], p[~half]
-    ok = ref[ref.unlike_training.fillna(0) == 0] if 'unlike_training' in ref else ref
+    ok = ref[ref.flagged.fillna(0) == 0] if 'flagged' in ref else ref
     idx = {c: i for i, c in enumerate(classes)}
     conf = confusion_matrix(ok.label.map(idx), ok.predicted.map(idx), labels=range(len(classes)))
     blasts, others = pool[pool.label == BLAST], pool[(pool.label != BLAST) & ~pool.label.isin(NOT_WHITE)]

@@ -11,7 +11,7 @@ from pathlib import Path
 from aml_nb.synth import generate_cohort
 from aml_nb.infer import Predictor
 from aml_nb.store import run_cells, read_json
-from aml_nb.ood import OODGate, gate_power
+from aml_nb.gate import Gate, gate_power
 from aml_nb.experiments import must_flag_features
 
 a = argparse.ArgumentParser(); a.add_argument('--out', default='runs/bench-weak-gate'); a = a.parse_args()
@@ -30,5 +30,5 @@ pooled = dict(per_class=dict(embedding=False))
 ways = [('one Gaussian per type', {}), ('one Gaussian for all', pooled)] + [(f'probabilistic PCA, {r}', dict(rank=r)) for r in (8, 16, 32)] + \
        [(f'one for all within PCA {r}', pooled | dict(rank=r)) for r in (8, 16)]
 for name, kw in ways:
-    p = gate_power(OODGate.fit(e_tr, y, e_va, .05, **kw), odd, e_va)
+    p = gate_power(Gate.fit(e_tr, y, e_va, .05, **kw), odd, e_va)
     print(f"{name:28s} caught {', '.join(f'{k} {v:.0%}' for k, v in p['caught'].items())}; own cells flagged {p['flagged_own']:.1%}")

@@ -113,7 +113,7 @@ def test_a_real_myeloblast_on_the_real_and_on_the_synthetic_model(app_url, tab, 
     if not (store/'real').exists(): pytest.skip(f"{store} has no real-cell model")
     real = sorted((store/'real').glob('*-s0'))[0]   # the demo's real-cell model, whatever its architecture
     p = read_predictions(real/'predictions.csv')
-    cell = p[(p.label == 'myeloblast') & (p.predicted == 'myeloblast') & (p.unlike_training == 0)].sort_values('p_myeloblast').path.iloc[-1]
+    cell = p[(p.label == 'myeloblast') & (p.predicted == 'myeloblast') & (p.flagged == 0)].sort_values('p_myeloblast').path.iloc[-1]
     page = tab
     page.goto(f'{app_url}/Predict'); settle(page)
     _choose(page, f'real/{real.name}')

@@ -17,7 +17,7 @@ def test_counts_and_intervals_by_hand():
     "8 white cells (2 blasts), 1 platelet, 1 flagged: shares of 9 counted cells, the blast share of 8 white ones, Wilson intervals."
     classes = ['lymphocyte', 'myeloblast', 'neutrophil', 'platelet']
     p = pd.DataFrame(dict(path=list('abcdefghij'), predicted=['myeloblast'] * 2 + ['neutrophil'] * 4 + ['lymphocyte'] * 2 + ['platelet', 'neutrophil'],
-                          unlike_training=[0] * 9 + [1]))
+                          flagged=[0] * 9 + [1]))
     d = differential(p, classes)
     assert d['table']['count'].tolist() == [2, 2, 4, 1] and (d['counted'], d['flagged'], d['white']) == (9, 1, 8) and d['flagged_paths'] == ['j']
     assert d['blast']['share'] == 2 / 8
@@ -59,7 +59,7 @@ def test_reviews_change_the_differential_and_train(real_small, tmp_path):
     cells = pd.concat([g.head(6) for _, g in t.groupby('label')])
     classes = sorted(t.label.unique())
     probs = np.eye(len(classes))[[classes.index('neutrophil')] * len(cells)]   # a model that calls everything a neutrophil
-    res = dict(probs=probs, unlike=np.zeros(len(cells), bool), classes=classes)
+    res = dict(probs=probs, flagged=np.zeros(len(cells), bool), classes=classes)
     names = [Path(p).name for p in cells.path]
     before = differential(reviewed_predictions(res, names, {}), classes)
     reviews = {i: lab for i, lab in enumerate(cells.label)}   # the reviewer gives every cell its true type

@@ -385,7 +385,7 @@ def test_refit_gate_completes_a_refit_stopped_between_unseal_and_seal(run_store,
 def test_a_gate_says_what_it_catches(run_store, folder):
     "Case 10: every run measures its gate on images it must flag; `predict` says what it catches, and calls a weak gate weak."
     from aml_nb.store import read_json
-    from aml_nb.ood import gate_power_words
+    from aml_nb.gate import gate_power_words
     for run, other in ((run_store/'compare'/'resnet18-s0', 'real cells'), (run_store/'real'/'resnet18-s0', 'drawn cells')):
         p = read_json(run/'ood.json')['power']
         assert set(p['caught']) == {'blank images', 'noise', 'inverted cells', other} and 0 <= p['flagged_own'] <= 1

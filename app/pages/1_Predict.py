@@ -53,15 +53,15 @@ if images:
     bar.empty()
     if len({x['config'].get('data') for x in runs}) > 1:
         pick, why = session_memo(st.session_state, ('suggest', image_key(images)), lambda: suggest_run(images, runs, predictor))
-        if pick is not None and pick['path'] != run['path'] and why.flagged.iloc[0] < (r['unlike'].mean() if r['ood_score'] is not None else 1):
+        if pick is not None and pick['path'] != run['path'] and why.flagged.iloc[0] < (r['flagged'].mean() if r['gate_score'] is not None else 1):
             st.info(f"These cells resemble the training cells of run **{pick['id']}** ({why.data.iloc[0]}) more than this run's: "
                     f"{why.flagged.iloc[0]:.0%} of them would be flagged there. Choose it above.")
     ok, verdict = run_verdict(run)
-    n_unlike = int(r['unlike'].sum())
+    n_flagged = int(r['flagged'].sum())
     if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
     if note := robustness_note(run): st.warning(note)
     cell_types = is_cell_type_model(pred.classes)
-    if n_unlike: st.warning(f"{n_unlike} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
+    if n_flagged: st.warning(f"{n_flagged} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
                               "not to be trusted, and they are " + ("counted apart in the differential unless you review them." if cell_types
                                                                     else "left out of the patient-level call unless you include them."))
     call, order = None, range(len(images))
@@ -91,7 +91,7 @@ if images:
             st.success(f"Saved {len(reviews)} reviewed cell(s) to {f} (class folders): `aml-nb train --data {f}` trains on them.")
         order = review_order(r)
     elif len(images) > 1:
-        include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_unlike else False
+        include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_flagged else False
         mil_dir = mil_of(run['path'])
         mil = mil_predictor(str(mil_dir)) if mil_dir else None
         call = session_memo(st.session_state, ('call', run['path'], image_key(images), include),
@@ -122,7 +122,7 @@ if images:
         c1.image(shown, caption=names[i] + (f" (true {truth[names[i]]})" if names[i] in truth else ''), width=200)
         c2.image(overlay(shown, cams[i]), caption=cam_caption(method, p[0][0], cams[i]), width=240)
         lines = [f"- **{k}**: {v:.1%}" for k, v in p]
-        if r['unlike'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
+        if r['flagged'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
         if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
         c3.markdown('\n'.join(lines))
         if cell_types: c3.selectbox('review: confirm or re-label', ['not reviewed', *pred.classes], key=f'review_{ik}_{i}')

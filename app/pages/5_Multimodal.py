@@ -56,14 +56,14 @@ else:
             v = box.selectbox(c, ['unknown', *(('0', '1') if f.kind == 'binary' else f.values)], key=f'g_{c}', help=f.doc)
             profile[c] = '' if v == 'unknown' else v
         else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
-unlike = []
+flagged = []
 cells_of = lambda ims: session_memo(st.session_state, ('mm_cells', str(fdir), image_key(ims)), lambda: analyse_cells(fp.predictor, ims))
 if images and fp.predictor.gate is not None:
-    unlike = [i for i, u in enumerate(cells_of(images)['unlike']) if u]
-    if unlike:
-        st.warning(f"{len(unlike)} of {len(images)} cell(s) are **unlike the cells the image model was trained on**; they are left out "
+    flagged = [i for i, u in enumerate(cells_of(images)['flagged']) if u]
+    if flagged:
+        st.warning(f"{len(flagged)} of {len(images)} cell(s) are flagged: **unlike the cells the image model was trained on**; they are left out "
                    "of the image and fused answers unless you include them.")
-        if not st.checkbox('include them', value=False, key='include'): images = [im for i, im in enumerate(images) if i not in unlike]
+        if not st.checkbox('include them', value=False, key='include'): images = [im for i, im in enumerate(images) if i not in flagged]
 if images or any(str(v).strip() for v in profile.values()):
     try: r = fp.predict(images, profile)
     except ValueError as e: st.error(str(e)); st.stop()

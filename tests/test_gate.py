@@ -47,4 +47,4 @@ def test_blank_and_noise_images_are_flagged(run_store, synthetic64):
 def test_predictions_carry_the_score(run_store, real_small, tmp_path):
     p = Predictor.from_run(run_store/'real'/'resnet18-s0', workers=0)
     df = p.predict_paths(real_small[real_small.split == 'test'].path.tolist()[:20], tmp_path/'p.csv', progress=False)
-    assert {'ood_score', 'unlike_training'} <= set(df.columns) and df.ood_score.notna().all()
+    assert {'gate_score', 'flagged'} <= set(df.columns) and df.gate_score.notna().all()
