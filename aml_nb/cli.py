@@ -253,7 +253,7 @@ def cmd_predict(a):
     from aml_nb.gate import gate_power_words
     p = Predictor.from_run(a.run, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile)
     df = p.predict_paths([os.path.abspath(i) for i in a.images] if len(a.images) > 1 else a.images[0], a.out)   # one file, one name
-    flagged = f", {int(df.flagged.fillna(0).sum())} unlike the training cells" if 'flagged' in df else ''
+    flagged = f", {int(df.flagged.fillna(0).sum())} flagged (unlike the training cells)" if 'flagged' in df else ''
     print(f"{a.out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}")
     if p.gate is not None and (power := gate_power_words(p.gate.meta)): print(power)
 
