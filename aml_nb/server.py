@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['port_free', 'free_port', 'serve', 'app_healthy', 'app_server']
+__all__ = ['port_free', 'free_port', 'serve', 'app_healthy', 'app_server', 'settle', 'open_selectbox', 'choose', 'options']
 
 # %% ../nbs/16_server.ipynb #44f504ca
 def port_free(port:int, address:str='localhost')->bool:
@@ -86,3 +86,24 @@ def app_server(runs:Path|str, # the run store to show
         try: proc.wait(30)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
         if log: out.close()
+
+# %% ../nbs/16_server.ipynb #24a57e1c
+def settle(page):
+    "Wait until the page's script has finished running and nothing is loading."
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.wait_for_load_state('networkidle')
+
+def open_selectbox(page, label:str):
+    "Open the selectbox labelled `label` (a combobox since Streamlit 1.6x)."
+    page.get_by_test_id('stSelectbox').filter(has=page.get_by_role('combobox', name=label, exact=True)).get_by_role('button', name='Open').click()
+
+def choose(page, label:str, option:str, exact:bool=True):
+    "Pick `option` in the selectbox labelled `label` (exact=False: the first option whose text contains `option`)."
+    open_selectbox(page, label)
+    opts = page.get_by_role('option', name=option, exact=True) if exact else page.get_by_role('option').filter(has_text=option)
+    opts.first.click()
+
+def options(page, label:str)->list[str]:
+    "The option texts of the selectbox labelled `label`."
+    open_selectbox(page, label)
+    opts = page.get_by_role('option').all_inner_texts(); page.keyboard.press('Escape'); return opts

@@ -15,8 +15,7 @@ import argparse, json, os, platform, re, statistics, sys, time
 from pathlib import Path
 import pandas as pd
 from aml_nb.server import app_server
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))
-from browser_kit import choose, options   # noqa: E402  (shared with the browser tests)
+from aml_nb.server import choose, options   # shared with the browser tests
 
 # Counts finished script runs: Streamlit marks its app element with data-test-script-state running / notRunning.
 COUNTER = """

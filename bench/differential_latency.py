@@ -14,8 +14,7 @@ from pathlib import Path
 from aml_nb.server import app_server
 import tempfile
 from aml_nb.data import IMAGE_EXTS, write_real_cells
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))
-from browser_kit import settle   # noqa: E402  (shared with the browser tests)
+from aml_nb.server import settle   # shared with the browser tests
 
 
 def cells_zip(files:list[Path], out:Path)->Path:

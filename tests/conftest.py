@@ -87,3 +87,8 @@ def _build_run_store(d:Path, cohort, real_small):
     from aml_nb.train import TrainConfig
     t = split_table(generate_cohort(d.parent/'cohort64', n_patients=30, cells_per_patient=10, cell_px=64, progress=False), seed=0)
     run_experiment(t, TrainConfig('resnet18', img_size=64, epochs=3, batch_size=32, workers=0), d/'synthetic64'/'resnet18-s0', progress=False)
+
+
+def worker_port(port:int)->int:
+    "A dashboard port of this pytest worker's own (`pytest -n 2`: gw1 starts 100 above gw0), so that two servers never race for one."
+    return port + 100 * int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0)

@@ -6,7 +6,8 @@ on the `make demo` run store and writes the README's pictures to docs/screenshot
 import asyncio, json, os, re, shutil, tempfile, threading, time
 from pathlib import Path
 import pytest
-from browser_kit import choose, settle, worker_port
+from aml_nb.server import choose, settle
+from conftest import worker_port
 
 pytestmark = pytest.mark.xdist_group('browser')   # one worker runs them all: the module's dashboard and browser start once
 

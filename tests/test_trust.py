@@ -5,7 +5,7 @@ files could be silently wrong or damaged; the counts are recorded in bench/BENCH
 import json, os, resource, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
-from browser_kit import worker_port
+from conftest import worker_port
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
