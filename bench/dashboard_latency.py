@@ -11,7 +11,7 @@ on it has loaded:
 - Grad-CAM explorer: choosing another cell, and choosing another heatmap method (every selected model redraws).
 Targets: Predict with four uploads and Grad-CAM changes within 1.5 s median; no page over 3 s to open warm.
 """
-import argparse, json, os, platform, re, statistics, sys, time
+import argparse, json, os, platform, re, statistics, time
 from pathlib import Path
 import pandas as pd
 from aml_nb.server import app_server

@@ -9,7 +9,7 @@ cells). Each rep uploads the zip on a freshly opened Predict page and waits unti
 every heatmap of the first page of cells has loaded. One warm-up rep (the server imports torch and loads the model) is
 not counted; a rep uploads a new draw each time, so no memo is reused. Target: <= 10 s median on 2 CPU cores.
 """
-import argparse, io, json, os, platform, random, statistics, sys, time, zipfile
+import argparse, json, os, platform, random, statistics, time, zipfile
 from pathlib import Path
 from aml_nb.server import app_server
 import tempfile
