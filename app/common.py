@@ -2,7 +2,7 @@
 import sys
 from pathlib import Path
 import streamlit as st
-from aml_nb.data import set_threads
+from aml_nb.images import set_threads
 from aml_nb.dashboard import runs_dir, run_label, runs_in_order, is_synthetic, demo_progress
 from aml_nb.report import DISCLAIMER
 from aml_nb.store import load_runs

@@ -26,7 +26,7 @@ a = a.parse_args()
 
 from aml_nb.infer import Predictor, list_images
 from aml_nb.models import model_info, model_norm
-from aml_nb.data import set_threads
+from aml_nb.images import set_threads
 set_threads()
 run = Path(a.run)
 info = model_info(run/'model.safetensors')

@@ -8,7 +8,7 @@ red cells are found with OpenCV's Hough circle transform (on the blurred grey im
 stained white cell left out) at several vote thresholds, and each image's red-cell diameter is the median of its
 circles. The ratio of the labs' medians is what a ruler would use; the white cells' own size ratio (stain masks) is 1.64.
 Second, whether the ruler recovers a known zoom: 200 random test cells measured as scanned and enlarged x1.57 (the
-robustness check's site scale, `aml_nb.data.zoom`); a ruler fit to normalise scale would measure about 1.57 on each.
+robustness check's site scale, `aml_nb.images.zoom`); a ruler fit to normalise scale would measure about 1.57 on each.
 """
 import argparse, json
 from pathlib import Path
@@ -39,7 +39,7 @@ for votes in (14, 18, 24, 30):
     print(rows[-1], flush=True)
 
 import random, time, torch
-from aml_nb.data import zoom
+from aml_nb.images import zoom
 random.seed(1); test = random.sample(sorted((Path(a.data)/'test').rglob('*.jpg')), 200); zoomed = []
 for votes in (14, 18, 24):
     ratios, found, t = [], [0, 0], time.perf_counter()

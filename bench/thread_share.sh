@@ -3,7 +3,7 @@
 #   bash bench/thread_share.sh [DATA] [RESULTS]
 # DATA defaults to the built-in real cells (written to data/real when missing). Each training is resnet18 at 64 px,
 # the quick preset for 3 epochs; its median img/s over epochs comes from the run's train.json. The pair shares the
-# machine with nothing else configured: each process sizes its own threads (aml_nb.data.cpu_count / set_threads).
+# machine with nothing else configured: each process sizes its own threads (aml_nb.images.cpu_count / set_threads).
 set -euo pipefail
 DATA=${1:-data/real}; OUT=${2:-bench/results/thread_share_cpu}
 source "$(dirname "$0")/_training.sh"

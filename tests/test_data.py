@@ -1,8 +1,8 @@
 "Readers on the real samples, every bad-input case, and split properties."
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-from aml_nb.data import (read_cells, read_class_folders, read_lmu, read_patient_folders, split_table, split_hash,
-                         CellDataset, cell_transforms, load_rgb, detect_layout, summarize)
+from aml_nb.data import read_cells, read_class_folders, read_lmu, read_patient_folders, split_table, split_hash, load_rgb, detect_layout, summarize
+from aml_nb.images import CellDataset, cell_transforms
 
 
 def test_blood9_presplit(real_cells):

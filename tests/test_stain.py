@@ -16,7 +16,7 @@ def normed_run(tmp_path_factory, real_small):
 
 def _without_norm(pr):
     "The same Predictor with its stain normalisation taken away (what a path that forgot it would compute)."
-    from aml_nb.data import StainNorm
+    from aml_nb.images import StainNorm
     from aml_nb.infer import Predictor
     m = pr.model; saved = m.stain_norm; m.stain_norm = StainNorm()
     try: return Predictor(m, pr.classes, pr.img_size, workers=0, gate=pr.gate)
@@ -38,7 +38,7 @@ def test_scoring_files_applies_it(normed_run, real_small):
     x = next(pr.cell_batches(cells))[0]
     with_norm, without = pr.predict_tensor(x), _without_norm(pr).predict_tensor(x)
     assert not torch.allclose(with_norm, without, atol=1e-4)
-    from aml_nb.data import lab_stats
+    from aml_nb.images import lab_stats
     m, s = (torch.tensor(v).view(1, 3, 1, 1) for v in (pr.mean, pr.std))
     seen = pr._to_device(x) * s + m   # what the model sees, back in [0, 1]: every cell in the training cells' mean LAB colours
     assert torch.allclose(lab_stats(seen).mean(0), pr.stain_norm.target, atol=1.) and not torch.allclose(lab_stats(x.float() / 255).mean(0), pr.stain_norm.target, atol=1.)
@@ -65,7 +65,8 @@ def test_the_gate_reads_normalised_cells(normed_run, real_small):
 
 def test_grad_cam_explains_the_normalised_cell(normed_run, real_small):
     from aml_nb.models import load_model
-    from aml_nb.data import load_rgb, StainNorm
+    from aml_nb.data import load_rgb
+    from aml_nb.images import StainNorm
     from aml_nb.explain import explain_cells
     m, info = load_model(normed_run/'model.safetensors')
     ims = [load_rgb(p) for p in real_small[real_small.split == 'test'].path.tolist()[:4]]
