@@ -47,8 +47,8 @@ def _options(p, fn):
     "Add an option for each parameter of `fn`, with its default, type and documented meaning (fastcore's `docments`)."
     from fastcore.docments import docments
     for name, d in docments(fn, full=True).items():
-        flag = name.replace('_', '-')
         if name == 'return': continue
+        flag = name.replace('_', '-')
         if d.default is True: p.add_argument(f'--no-{flag}', dest=name, action='store_false', help=f'do not {d.docment}')
         elif d.default is False: p.add_argument(f'--{flag}', action='store_true', help=d.docment)
         else: p.add_argument(f'--{flag}', type=dict(int=int, float=float).get(getattr(d.anno, '__name__', d.anno), str), default=d.default, help=d.docment)
