@@ -25,7 +25,7 @@ from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
 # %% auto #0
 __all__ = ['FUSIONS', 'LEVELS', 'FUSION_FORMAT', 'FusionNet', 'FusionData', 'predict_fusion', 'fit_fusion', 'patient_bags',
            'save_fusion', 'load_fusion', 'FusionInputs', 'fusion_inputs', 'fit_tabular', 'fit_fused', 'patient_gains',
-           'write_fusion', 'fuse_run', 'fusion_run', 'find_fusions', 'FusionPredictor']
+           'write_fusion', 'fuse_run', 'run_of_fusion', 'find_fusions', 'FusionPredictor']
 
 # %% ../nbs/15_multimodal.ipynb #1aae7be7
 FUSIONS = ('concat', 'attention') # how the two modalities meet: concatenated, or attended over
@@ -350,21 +350,21 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
         return write_fusion(out, preds, models, inp, settings, run)
 
 # %% ../nbs/15_multimodal.ipynb #605a3cde
-def fusion_run(fusion_dir:Path)->Path:
+def run_of_fusion(fusion_dir:Path)->Path:
     "The run a fusion folder was made from: its parent (the default place), else the path it recorded."
     fusion_dir = Path(fusion_dir)
     return fusion_dir.parent if (fusion_dir.parent/'config.json').exists() else Path(read_json(fusion_dir/'fusion.json')['run_path'])
 
 def find_fusions(root:Path|str)->list[Path]:
     "Every sealed fusion folder under `root` that still matches its run, sorted."
-    return [f for f in find_artefacts(root, 'fusion') if stale(f, fusion_run(f)) is None]
+    return [f for f in find_artefacts(root, 'fusion') if stale(f, run_of_fusion(f)) is None]
 
 class FusionPredictor:
     "Image-only, genomics-only and fused predictions for one new patient, from a fusion folder."
     def __init__(self, fusion_dir:Path|str, # written by `fuse_run`
                  model:str='fused_attention_patient', # which fused model of the folder
                  device:str='auto'):
-        self.dir = check_artefact(fusion_dir); run = fusion_run(self.dir)
+        self.dir = check_artefact(fusion_dir); run = run_of_fusion(self.dir)
         why = stale(self.dir, run)
         if why: raise ValueError(f"{self.dir}: {why}; compute the fusion again (aml-nb fuse)")
         self.meta = read_json(self.dir/'fusion.json')

@@ -9,7 +9,7 @@ from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix
 import plotly.express as px, plotly.graph_objects as go
 from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write
-from .multimodal import fusion_run
+from .multimodal import run_of_fusion
 from .evaluate import read_predictions, csv_safe
 from .experiments import run_row, robustness_table
 
@@ -371,7 +371,7 @@ def report_parts(target:Path|str)->tuple[list[str], list[go.Figure]]:
     "Markdown lines and figures for any sealed folder of the run store."
     target = check_artefact(target)
     why = (members_stale(target) if (target/'comparison.json').exists() or (target/'ablation.json').exists() else
-           stale(target, fusion_run(target)) if (target/'fusion.json').exists() else None)
+           stale(target, run_of_fusion(target)) if (target/'fusion.json').exists() else None)
     if why: raise ValueError(f"{target}: {why}; compute it again (the command that made it) before reporting it")
     for marker, fn in REPORTS.items():
         if (target/marker).exists(): return fn(target)

@@ -8,7 +8,7 @@ from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models
 from aml_nb.store import load_run
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
-from aml_nb.multimodal import find_fusions, fusion_run
+from aml_nb.multimodal import find_fusions, run_of_fusion
 from aml_nb.store import read_json
 
 header('Multimodal')
@@ -21,7 +21,7 @@ root = runs_dir().resolve()
 fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
                     format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
 meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
-try: run = load_run(fusion_run(fdir))
+try: run = load_run(run_of_fusion(fdir))
 except (OSError, ValueError): run = None   # its run is gone: the fusion still answers, without the patient report
 if run and is_synthetic(run): st.info("This fusion's image model was trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
