@@ -11,18 +11,17 @@ from .store import load_runs, read_json
 from .gate import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
 from .explain import CAM_METHODS
-from .report import DISCLAIMER
+from .report import DISCLAIMER, DISPLAY_SIDE, near_chance, is_synthetic, display_copy, patient_report_html, differential_html
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'DISPLAY_SIDE', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir',
-           'device_name', 'near_chance', 'is_synthetic', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
-           'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'read_upload',
-           'check_uploads', 'expand_uploads', 'display_copy', 'cell_names', 'held_out_predictions', 'select_cells',
-           'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table',
-           'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells', 'draw_heatmaps', 'gate_note',
-           'patient_call', 'robustness_note', 'suggest_run', 'patient_report_html', 'is_cell_type_model',
-           'review_order', 'reviewed_predictions', 'save_reviews', 'differential_html', 'image_key', 'session_memo',
-           'demo_progress', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
+__all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
+           'run_label', 'comparison_runs', 'store_tables', 'default_run', 'runs_in_order', 'data_key', 'data_sets',
+           'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'expand_uploads', 'cell_names',
+           'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
+           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells',
+           'draw_heatmaps', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'is_cell_type_model',
+           'review_order', 'reviewed_predictions', 'save_reviews', 'image_key', 'session_memo', 'demo_progress',
+           'best_fused', 'fused_models', 'fusion_patients', 'fusion_example']
 
 # %% ../nbs/20_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -33,17 +32,6 @@ def device_name()->str:
     "The accelerator in use, in words."
     from aml_nb.images import cpu_count
     return f"GPU: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({cpu_count()} cores available)"
-
-def near_chance(run:dict)->bool:
-    "Whether a run's test balanced accuracy is near chance: its 95% interval reaches 1/K, or it is below 1.5/K."
-    c, k = run['metrics']['cell'], len(run['metrics']['classes'])
-    lo = c.get('balanced_accuracy_lo')
-    return bool(c['balanced_accuracy'] < 1.5 / k or (lo is not None and lo == lo and lo <= 1 / k))
-
-def is_synthetic(run:dict)->bool:
-    "Whether a run was trained on the synthetic cohort (its data folder holds cohort.json)."
-    d = run['config'].get('data')
-    return bool(d) and (Path(d)/'cohort.json').exists()
 
 def run_label(run:dict)->str:
     "How a run is named in pickers: its folder in the store, its model, and what a reader must know (synthetic data, near chance)."
@@ -111,7 +99,6 @@ def runs_table(runs:list[dict])->pd.DataFrame:
 MAX_UPLOAD_BYTES = 20 * 2**20 # one file
 MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
 MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
-DISPLAY_SIDE = 320 # largest side of a shown image or overlay
 CELLS_PER_PAGE = 20 # cells shown (with their heatmaps) on one page of the Predict page's list
 UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) + ['zip'] # for the uploader widget: cell images, or a folder of them zipped
 
@@ -159,11 +146,6 @@ def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each upload
         if len(data) != size: problems.append(f"{nm}: its size differs from the archive's record of it ({size} bytes)"); continue
         out.append((nm, data))
     return out, problems
-
-def display_copy(im:Image.Image, side:int=DISPLAY_SIDE)->Image.Image:
-    "A copy of `im` no larger than `side` pixels a side, for showing it and its heatmap."
-    im = im.copy(); im.thumbnail((side, side), Image.BILINEAR)
-    return im
 
 # %% ../nbs/20_dashboard.ipynb #a0430789
 def cell_names(paths:list[str])->dict[str, str]:
@@ -368,45 +350,6 @@ def suggest_run(images:list[Image.Image], runs:list[dict], load)->tuple[dict|Non
     pick = next((r for r in runs if len(t) and r['path'] == t.path.iloc[0]), None)
     return pick, t.drop(columns='path')
 
-# %% ../nbs/20_dashboard.ipynb #9d3c0e72
-import base64, html as _html
-
-def _png64(im:Image.Image)->str:
-    "An image as a data URL (for a self-contained page)."
-    b = io.BytesIO(); im.save(b, 'PNG'); return 'data:image/png;base64,' + base64.b64encode(b.getvalue()).decode()
-
-def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:dict,
-                        label:str='', # the user's own label for the patient (nothing else identifies it)
-                        verdict:str='', # the run's randomisation verdict in words
-                       )->str:
-    "A self-contained HTML report of one patient's cells, their predictions and flags, heatmaps and the patient-level call."
-    from aml_nb.explain import overlay
-    from aml_nb.report import DISCLAIMER, label as words
-    e = _html.escape; c = run['metrics']['cell']; f = run['fairness']['subtype']; floor = run['fairness']['floor']
-    head = [f"<h1>aml_nb patient report{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
-            f"<h2>Model</h2><p>{e(run['config']['train']['arch'])}, trained on {'the synthetic cohort (drawings, not patients)' if is_synthetic(run) else 'real cells'}; "
-            f"test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {c['balanced_accuracy_lo']:.3f} to {c['balanced_accuracy_hi']:.3f}); "
-            f"lowest sensitivity of any class {f['min_recall']:.2f} ({e(f['min_recall_subtype'])}), fairness floor {floor}"
-            f"{'; below the floor: ' + e(', '.join(f['below_floor'])) if f['below_floor'] else ''}.</p>"]
-    if near_chance(run): head.append("<p><b>This model is near chance on its test cells: its answers mean little.</b></p>")
-    if verdict: head.append(f"<p>Heatmaps: {e(verdict)}</p>")
-    if call.get('predicted'):
-        lo, hi = call['interval']
-        left_out = f", {call['excluded']} left out as unlike the training cells" if call['excluded'] else ''
-        head.append(f"<h2>Patient-level call</h2><p><b>{e(call['predicted'])}</b> ({call['probability']:.0%}; 95% interval over the cells "
-                    f"{lo:.0%} to {hi:.0%}), by {e(call['method'])} over {len(call['used'])} cell(s){left_out}. "
-                    f"The plain mean of the cells says {e(call['average_predicted'])} ({call['average_probability']:.0%}).</p>")
-    else: head.append("<h2>Patient-level call</h2><p>None: every cell is unlike the cells this model was trained on.</p>")
-    rows = []
-    for i, im in enumerate(images):
-        p = result['probs'][i]; top = np.argsort(-p)[:3]; shown = display_copy(im, 160)
-        flag = 'unlike the training cells' if result['flagged'][i] else ''
-        tops = '<br>'.join(f"{e(result['classes'][k])} {p[k]:.0%}" for k in top)
-        heat = _png64(overlay(shown, result['cams'][i], colorbar=False))
-        rows.append(f"<tr><td>cell {i + 1}</td><td><img src='{_png64(shown)}'></td><td><img src='{heat}'></td><td>{tops}</td><td>{flag}</td></tr>")
-    table = "<h2>Cells</h2><table border='1' cellpadding='4'><tr><th></th><th>cell</th><th>heatmap</th><th>top classes</th><th>flag</th></tr>" + ''.join(rows) + '</table>'
-    return f"<html><head><meta charset='utf-8'><title>aml_nb patient report</title></head><body>{''.join(head)}{table}</body></html>"
-
 # %% ../nbs/20_dashboard.ipynb #5203ea34
 def is_cell_type_model(classes:list[str])->bool:
     "Whether a model's classes are cell types with the blast among them: its cells make a differential, never a diagnosis."
@@ -437,17 +380,6 @@ def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cel
         atomic_write(f, lambda t: images[i].save(t, format='PNG')); rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i]))
     atomic_write(folder/'reviews.csv', lambda t: csv_safe(pd.DataFrame(rows, columns=['path', 'label', 'source'])).to_csv(t, index=False))
     return folder
-
-def differential_html(d:dict, label:str='')->str:
-    "A self-contained HTML report of a differential and its blast share."
-    from aml_nb.report import blast_words, md_table, readable
-    from markdown import markdown
-    e = _html.escape; t = d['table']
-    body = [f"<h1>aml_nb differential{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
-            f"<p>{d['counted']} cells counted; {d['flagged']} flagged by the gate as unlike the training cells, counted apart.</p>"]
-    if d.get('blast'): body.append(f"<p>{e(blast_words(d['blast']))}</p>")
-    body.append(markdown(md_table(t), extensions=['tables']))
-    return f"<html><head><meta charset='utf-8'><title>aml_nb differential</title></head><body>{''.join(body)}</body></html>"
 
 # %% ../nbs/20_dashboard.ipynb #30162cc8
 def image_key(images:list[Image.Image])->str:

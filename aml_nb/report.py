@@ -2,9 +2,10 @@
 
 # %% ../nbs/16_report.ipynb #14e53830
 from __future__ import annotations
-import html, json, math, os, re
+import html, io, json, math, os, re
 from pathlib import Path
 import numpy as np, pandas as pd
+from PIL import Image
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix
 import plotly.express as px, plotly.graph_objects as go
@@ -14,13 +15,14 @@ from .evaluate import read_predictions, csv_safe
 from .experiments import run_row, robustness_table
 
 # %% auto #0
-__all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'DIFFERENTIAL_COLUMNS', 'REPORTS', 'REPORT_MARK', 'label',
-           'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall', 'fig_training_time',
-           'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall', 'fig_group',
-           'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness',
-           'share_interval', 'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words', 'run_confusion',
-           'differential_rows', 'row_blast', 'write_differential', 'fusion_report', 'table_report', 'run_report',
-           'study_report', 'report_parts', 'write_report', 'fusion_lines']
+__all__ = ['DISCLAIMER', 'LABELS', 'NOT_WHITE', 'BLAST', 'THRESHOLDS', 'DIFFERENTIAL_COLUMNS', 'REPORTS', 'REPORT_MARK',
+           'DISPLAY_SIDE', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
+           'fig_training_time', 'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall',
+           'fig_group', 'fairness_markdown', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows',
+           'fig_robustness', 'share_interval', 'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words',
+           'run_confusion', 'differential_rows', 'row_blast', 'write_differential', 'fusion_report', 'table_report',
+           'run_report', 'study_report', 'report_parts', 'write_report', 'fusion_lines', 'near_chance', 'is_synthetic',
+           'display_copy', 'patient_report_html', 'differential_html']
 
 # %% ../nbs/16_report.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -407,3 +409,70 @@ def fusion_lines(tab)->str:
         ['model', 'cell', 'patient', 'gi', 'gt', 'patients']].rename(columns=dict(
             cell='cell bal. acc [95% CI]', patient='patient bal. acc [95% CI]', gi='patient gain vs image', gt='patient gain vs tabular')).to_string(index=False)
 
+
+# %% ../nbs/16_report.ipynb #b0d0902f
+DISPLAY_SIDE = 320 # largest side of a shown image or overlay
+
+def near_chance(run:dict)->bool:
+    "Whether a run's test balanced accuracy is near chance: its 95% interval reaches 1/K, or it is below 1.5/K."
+    c, k = run['metrics']['cell'], len(run['metrics']['classes'])
+    lo = c.get('balanced_accuracy_lo')
+    return bool(c['balanced_accuracy'] < 1.5 / k or (lo is not None and lo == lo and lo <= 1 / k))
+
+def is_synthetic(run:dict)->bool:
+    "Whether a run was trained on the synthetic cohort (its data folder holds cohort.json)."
+    d = run['config'].get('data')
+    return bool(d) and (Path(d)/'cohort.json').exists()
+
+def display_copy(im:Image.Image, side:int=DISPLAY_SIDE)->Image.Image:
+    "A copy of `im` no larger than `side` pixels a side, for showing it and its heatmap."
+    im = im.copy(); im.thumbnail((side, side), Image.BILINEAR)
+    return im
+
+# %% ../nbs/16_report.ipynb #edc2646d
+import base64
+
+def _png64(im:Image.Image)->str:
+    "An image as a data URL (for a self-contained page)."
+    b = io.BytesIO(); im.save(b, 'PNG'); return 'data:image/png;base64,' + base64.b64encode(b.getvalue()).decode()
+
+def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:dict,
+                        label:str='', # the user's own label for the patient (nothing else identifies it)
+                        verdict:str='', # the run's randomisation verdict in words
+                       )->str:
+    "A self-contained HTML report of one patient's cells, their predictions and flags, heatmaps and the patient-level call."
+    from aml_nb.explain import overlay
+    e = html.escape; c = run['metrics']['cell']; f = run['fairness']['subtype']; floor = run['fairness']['floor']
+    head = [f"<h1>aml_nb patient report{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
+            f"<h2>Model</h2><p>{e(run['config']['train']['arch'])}, trained on {'the synthetic cohort (drawings, not patients)' if is_synthetic(run) else 'real cells'}; "
+            f"test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {c['balanced_accuracy_lo']:.3f} to {c['balanced_accuracy_hi']:.3f}); "
+            f"lowest sensitivity of any class {f['min_recall']:.2f} ({e(f['min_recall_subtype'])}), fairness floor {floor}"
+            f"{'; below the floor: ' + e(', '.join(f['below_floor'])) if f['below_floor'] else ''}.</p>"]
+    if near_chance(run): head.append("<p><b>This model is near chance on its test cells: its answers mean little.</b></p>")
+    if verdict: head.append(f"<p>Heatmaps: {e(verdict)}</p>")
+    if call.get('predicted'):
+        lo, hi = call['interval']
+        left_out = f", {call['excluded']} left out as unlike the training cells" if call['excluded'] else ''
+        head.append(f"<h2>Patient-level call</h2><p><b>{e(call['predicted'])}</b> ({call['probability']:.0%}; 95% interval over the cells "
+                    f"{lo:.0%} to {hi:.0%}), by {e(call['method'])} over {len(call['used'])} cell(s){left_out}. "
+                    f"The plain mean of the cells says {e(call['average_predicted'])} ({call['average_probability']:.0%}).</p>")
+    else: head.append("<h2>Patient-level call</h2><p>None: every cell is unlike the cells this model was trained on.</p>")
+    rows = []
+    for i, im in enumerate(images):
+        p = result['probs'][i]; top = np.argsort(-p)[:3]; shown = display_copy(im, 160)
+        flag = 'unlike the training cells' if result['flagged'][i] else ''
+        tops = '<br>'.join(f"{e(result['classes'][k])} {p[k]:.0%}" for k in top)
+        heat = _png64(overlay(shown, result['cams'][i], colorbar=False))
+        rows.append(f"<tr><td>cell {i + 1}</td><td><img src='{_png64(shown)}'></td><td><img src='{heat}'></td><td>{tops}</td><td>{flag}</td></tr>")
+    table = "<h2>Cells</h2><table border='1' cellpadding='4'><tr><th></th><th>cell</th><th>heatmap</th><th>top classes</th><th>flag</th></tr>" + ''.join(rows) + '</table>'
+    return f"<html><head><meta charset='utf-8'><title>aml_nb patient report</title></head><body>{''.join(head)}{table}</body></html>"
+
+def differential_html(d:dict, label:str='')->str:
+    "A self-contained HTML report of a differential and its blast share."
+    from markdown import markdown
+    e = html.escape; t = d['table']
+    body = [f"<h1>aml_nb differential{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
+            f"<p>{d['counted']} cells counted; {d['flagged']} flagged by the gate as unlike the training cells, counted apart.</p>"]
+    if d.get('blast'): body.append(f"<p>{e(blast_words(d['blast']))}</p>")
+    body.append(markdown(md_table(t), extensions=['tables']))
+    return f"<html><head><meta charset='utf-8'><title>aml_nb differential</title></head><body>{''.join(body)}</body></html>"
