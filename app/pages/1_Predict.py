@@ -1,10 +1,9 @@
 "Predict: upload cells; their classes, heatmaps and flags; a differential with a review queue (cell types) or the patient-level call (subtypes); reports."
-from pathlib import Path
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
-                              cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES,
-                              is_cell_type_model, review_order, reviewed_predictions, save_reviews, differential_html, runs_dir)
+from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, session_memo, image_key,
+                              cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES, suggestion,
+                              is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
 from aml_nb.evaluate import csv_safe
 from aml_nb.explain import overlay
@@ -51,11 +50,8 @@ if images:
     r = session_memo(st.session_state, ('predict', run['path'], image_key(images)),
                      lambda: analyse_cells(pred, images, cams=False, progress=lambda d, n: bar.progress(d / n, f"scored {d} of {n} cells")))
     bar.empty()
-    if len({x['config'].get('data') for x in runs}) > 1:
-        pick, why = session_memo(st.session_state, ('suggest', image_key(images)), lambda: suggest_run(images, runs, predictor))
-        if pick is not None and pick['path'] != run['path'] and why.flagged.iloc[0] < (r['flagged'].mean() if r['gate_score'] is not None else 1):
-            st.info(f"These cells resemble the training cells of run **{pick['id']}** ({why.data.iloc[0]}) more than this run's: "
-                    f"{why.flagged.iloc[0]:.0%} of them would be flagged there. Choose it above.")
+    if words := session_memo(st.session_state, ('suggest', run['path'], image_key(images)), lambda: suggestion(images, run, runs, r, predictor)):
+        st.info(words)
     ok, verdict = run_verdict(run)
     n_flagged = int(r['flagged'].sum())
     if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
@@ -64,7 +60,7 @@ if images:
     if n_flagged: st.warning(f"{n_flagged} of {len(images)} cell(s) are **unlike the cells this model was trained on**: their answers are "
                               "not to be trusted, and they are " + ("counted apart in the differential unless you review them." if cell_types
                                                                     else "left out of the patient-level call unless you include them."))
-    call, order = None, range(len(images))
+    call = None
     ik = image_key(images)
     reviews = {i: st.session_state.get(f'review_{ik}_{i}') for i in range(len(images))}
     reviews = {i: v for i, v in reviews.items() if v and v != 'not reviewed'}
@@ -89,7 +85,6 @@ if images:
             import time
             f = save_reviews(images, names, reviews, runs_dir()/'reviews'/time.strftime('%Y%m%d-%H%M%S'))
             st.success(f"Saved {len(reviews)} reviewed cell(s) to {f} (class folders): `aml-nb train --data {f}` trains on them.")
-        order = review_order(r)
     elif len(images) > 1:
         include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_flagged else False
         mil_dir = mil_of(run['path'])
@@ -105,14 +100,12 @@ if images:
             differs = (f" The plain mean of the cells would say **{call['average_predicted']}** ({call['average_probability']:.0%})."
                        if call['average_predicted'] != call['predicted'] else f" The plain mean of the cells agrees ({call['average_probability']:.0%}).")
             st.markdown(f"Made by {call['method']} over {len(call['used'])} cell(s). {how}{differs}")
-            order = list(call['order']) + [i for i in range(len(images)) if i not in set(call['used'])]
     st.caption(f"Heatmaps: {verdict}")
     weights = dict(zip(call['order'], call['weights'])) if call and call.get('weights') is not None else {}
-    order = list(order)
-    if len(order) > CELLS_PER_PAGE:
-        pages = (len(order) + CELLS_PER_PAGE - 1) // CELLS_PER_PAGE
-        page = st.number_input(f"page of cells ({CELLS_PER_PAGE} a page, {pages} pages, in review order)", 1, pages, 1, key=f'page_{ik}')
-        order = order[(page - 1) * CELLS_PER_PAGE:page * CELLS_PER_PAGE]
+    order = cell_order(r, call, cell_types)
+    pages = page_count(len(order))
+    page = st.number_input(f"page of cells ({CELLS_PER_PAGE} a page, {pages} pages, in review order)", 1, pages, 1, key=f'page_{ik}') if pages > 1 else 1
+    order = page_cells(order, page)
     cams = dict(zip(order, session_memo(st.session_state, ('cams', run['path'], method, ik, tuple(order)),
                                         lambda: draw_heatmaps(pred, images, r, order, method))))
     for i in order:

@@ -1,14 +1,13 @@
 "Multimodal: a patient's cells and genomic profile; image-only vs genomics-only vs fused."
-from pathlib import Path
 import pandas as pd
 import streamlit as st
-from common import header, fusion_predictor, store
+from common import header, fusion_predictor
 from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients, read_upload, check_uploads, display_copy,
-                              UPLOAD_TYPES, analyse_cells, patient_call, patient_report_html, session_memo, image_key, is_synthetic, run_verdict)
-from aml_nb.store import load_run
+                              UPLOAD_TYPES, analyse_cells, patient_call, patient_report_html, session_memo, image_key, is_synthetic, run_verdict,
+                              fusion_run, kept_cells)
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
-from aml_nb.multimodal import find_fusions, run_of_fusion
+from aml_nb.multimodal import find_fusions
 from aml_nb.store import read_json
 
 header('Multimodal')
@@ -21,8 +20,7 @@ root = runs_dir().resolve()
 fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
                     format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
 meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
-try: run = load_run(run_of_fusion(fdir))
-except (OSError, ValueError): run = None   # its run is gone: the fusion still answers, without the patient report
+run = fusion_run(fdir)   # None when its run is gone: the fusion still answers, without the patient report
 if run and is_synthetic(run): st.info("This fusion's image model was trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
 level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
@@ -56,14 +54,11 @@ else:
             v = box.selectbox(c, ['unknown', *(('0', '1') if f.kind == 'binary' else f.values)], key=f'g_{c}', help=f.doc)
             profile[c] = '' if v == 'unknown' else v
         else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
-flagged = []
 cells_of = lambda ims: session_memo(st.session_state, ('mm_cells', str(fdir), image_key(ims)), lambda: analyse_cells(fp.predictor, ims))
-if images and fp.predictor.gate is not None:
-    flagged = [i for i, u in enumerate(cells_of(images)['flagged']) if u]
-    if flagged:
-        st.warning(f"{len(flagged)} of {len(images)} cell(s) are flagged: **unlike the cells the image model was trained on**; they are left out "
-                   "of the image and fused answers unless you include them.")
-        if not st.checkbox('include them', value=False, key='include'): images = [im for i, im in enumerate(images) if i not in flagged]
+if images and fp.predictor.gate is not None and (n_flagged := int(cells_of(images)['flagged'].sum())):
+    st.warning(f"{n_flagged} of {len(images)} cell(s) are flagged: **unlike the cells the image model was trained on**; they are left out "
+               "of the image and fused answers unless you include them.")
+    images = kept_cells(images, cells_of(images), st.checkbox('include them', value=False, key='include'))
 if images or any(str(v).strip() for v in profile.values()):
     try: r = fp.predict(images, profile)
     except ValueError as e: st.error(str(e)); st.stop()
