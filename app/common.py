@@ -8,7 +8,7 @@ from aml_nb.report import DISCLAIMER
 from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
 from aml_nb.mil import MILPredictor
-from aml_nb.multimodal import FusionPredictor
+from aml_nb.fusion import FusionPredictor
 
 set_threads()   # the CPUs this server may use, not the host's count
 

@@ -74,7 +74,7 @@ def run_store(tmp_path_factory, cohort, real_small):
 
 def _build_run_store(d:Path, cohort, real_small):
     from aml_nb.experiments import compare, ablate
-    from aml_nb.multimodal import fuse_run
+    from aml_nb.fusion import fuse_run
     from aml_nb.mil import mil_run
     compare(cohort, d/'compare', 'quick', progress=False, **TINY)
     ablate(cohort, d/'ablation', 'convnext_atto', 'quick', ['no_mixup', 'no_balance'], progress=False, **TINY)

@@ -85,7 +85,7 @@ def test_a_damaged_run_is_reported_not_loaded(run_store, tmp_path):
     assert [r['id'] for r in ok] == ['convnext_atto-s0']
     why = {Path(b['path']).name: b['problem'] for b in bad}
     assert 'model.safetensors is damaged' in why['resnet18-s0'] and 'unfinished' in why['vit_tiny_patch16_224-s0']
-    from aml_nb.multimodal import FusionPredictor
+    from aml_nb.fusion import FusionPredictor
     f = store/'convnext_atto-s0'/'fusion'/'encoder.json'; f.write_text(f.read_text().replace('"stats"', '"stat"'))
     with pytest.raises(ValueError, match='encoder.json is damaged'): FusionPredictor(store/'convnext_atto-s0'/'fusion')
 

@@ -106,7 +106,7 @@ def test_fuse_after_the_image_model_changed(cohort_dir, tmp_path):
     g = Path(cohort_dir)/'patients.csv'
     assert aml('fuse', run, '--genomics', g, '--epochs', 2).returncode == 0
     assert aml('train', '--data', cohort_dir, '--arch', 'resnet18', '--out', run, '--force', '--seed', '1', *TINY).returncode == 0
-    from aml_nb.multimodal import find_fusions, FusionPredictor
+    from aml_nb.fusion import find_fusions, FusionPredictor
     assert find_fusions(tmp_path) == []   # the dashboard no longer offers the stale fusion
     with pytest.raises(ValueError, match='changed since'): FusionPredictor(run/'fusion')
     r = aml('fuse', run, '--genomics', g, '--epochs', 2)
@@ -231,7 +231,7 @@ def test_a_comparison_with_a_retrained_run_is_not_shown_stale(cohort, tmp_path, 
     from aml_nb.experiments import compare, run_experiment
     from aml_nb.train import TrainConfig
     from aml_nb.report import write_report
-    from aml_nb.multimodal import fuse_run
+    from aml_nb.fusion import fuse_run
     tiny = dict(img_size=32, epochs=1, batch_size=16, workers=0)
     compare(cohort, tmp_path/'cmp', 'quick', archs=['resnet18'], progress=False, **tiny)
     write_report(tmp_path/'cmp', tmp_path/'ok')   # fine while it matches its runs

@@ -7,7 +7,7 @@ from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models
                               fusion_run, kept_cells)
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
-from aml_nb.multimodal import find_fusions
+from aml_nb.fusion import find_fusions
 from aml_nb.store import read_json
 
 header('Multimodal')
