@@ -22,7 +22,7 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'CELLS_PER_PAG
            'draw_heatmaps', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'suggestion',
            'is_cell_type_model', 'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count',
            'page_cells', 'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
-           'fusion_example', 'fusion_run', 'kept_cells']
+           'fusion_example', 'load_run_of_fusion', 'kept_cells']
 
 # %% ../nbs/22_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -484,7 +484,7 @@ def fusion_example(fusion_dir:Path|str, patient_id:str)->dict:
     return dict(paths=cells.path.tolist(), profile=prof, label=cells.label.iloc[0])
 
 # %% ../nbs/22_dashboard.ipynb #1288dba8
-def fusion_run(fusion_dir:Path|str)->dict|None:
+def load_run_of_fusion(fusion_dir:Path|str)->dict|None:
     "The loaded run a fusion folder was made from, or None when it is gone (the fusion still answers, without the patient report)."
     from aml_nb.fusion import run_of_fusion
     from aml_nb.store import load_run

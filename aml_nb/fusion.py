@@ -115,8 +115,8 @@ def fit_fused(inp:FusionInputs, fusion:str, level:str, # one of FUSIONS; 'cell',
             mods = np.where(inp.has_gen[inp.split == s], 'image+genomics', 'image')
             res[s] = dict(probs=pr[rows], modalities=mods, weights=None)
     elif level == 'e2e':
-        model = Predictor.from_run(run, device=device, workers=0).model
-        mean, std = model_norm(model); img = Predictor.from_run(run, device=device, workers=0).img_size
+        pr = Predictor.from_run(run, device=device, workers=0); model, img = pr.model, pr.img_size
+        mean, std = model_norm(model)
         ds = lambda s, tr: CellDataset(inp.table[inp.split == s], inp.classes, cell_transforms(img, tr, mean=mean, std=std, stain_norm=model_stain(model)), decode_size(img, tr))
         sel = lambda s, tr: FusionData(ds(s, tr), inp.G[inp.split == s], inp.has_gen[inp.split == s], inp.y[inp.split == s])
         net = FusionNet(D, F, K, fusion, hidden, modality_dropout=modality_dropout, encoder=copy.deepcopy(model).train())
@@ -246,6 +246,11 @@ class FusionPredictor:
         self.tabular = TabularModel.from_json(read_json(self.dir/'tabular'/'model.json'))
         load = load_mil if model == 'fused_mil' else load_fusion
         self.net, self.net_info = load(self.dir/model/'model.safetensors'); self.net.to(self.dev); self.model = model
+
+    @classmethod
+    def from_run(cls, run:Path|str, model:str='fused_attention_patient', device:str='auto')->FusionPredictor:
+        "A fused model of a run's own fusion folder (`RUN/fusion`), as `Predictor.from_run` gives its cell model."
+        return cls(Path(run)/'fusion', model, device)
 
     @torch.inference_mode()
     def predict(self, images:list|None=None, # PIL images of the patient's cells

@@ -288,6 +288,11 @@ class MILPredictor:
         self.classes = self.info['classes']
         self.encoder = GenomicEncoder.from_json(read_json(self.dir/'encoder.json')) if (self.dir/'encoder.json').exists() else None
 
+    @classmethod
+    def from_run(cls, run:Path|str, device:str='auto')->MILPredictor:
+        "The MIL model of a run (its `mil` folder), as `Predictor.from_run` gives its cell model."
+        return cls(Path(run)/'mil', device)
+
     def predict(self, images:list, # PIL images of the patient's cells
                 profile:dict|None=None, # column -> raw value (used when the model was trained with genomics)
                )->dict:

@@ -23,9 +23,9 @@ def predictor(run_path: str) -> Predictor:
 
 
 @st.cache_resource(show_spinner='loading the patient-level (MIL) model...')
-def mil_predictor(mil_dir: str) -> MILPredictor:
-    "One MILPredictor per MIL folder, loaded once per server process."
-    return MILPredictor(mil_dir)
+def mil_predictor(run_path: str) -> MILPredictor:
+    "One MILPredictor per run (its MIL folder), loaded once per server process."
+    return MILPredictor.from_run(run_path)
 
 
 @st.cache_resource(show_spinner='loading fusion model...')

@@ -87,8 +87,7 @@ if images:
             st.success(f"Saved {len(reviews)} reviewed cell(s) to {f} (class folders): `aml-nb train --data {f}` trains on them.")
     elif len(images) > 1:
         include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_flagged else False
-        mil_dir = mil_of(run['path'])
-        mil = mil_predictor(str(mil_dir)) if mil_dir else None
+        mil = mil_predictor(run['path']) if mil_of(run['path']) else None
         call = session_memo(st.session_state, ('call', run['path'], image_key(images), include),
                             lambda: patient_call(r, images, mil, include))
         if call['predicted'] is None: st.subheader("patient-level: no call (every cell is unlike the training cells)")

@@ -4,7 +4,7 @@ import streamlit as st
 from common import header, fusion_predictor
 from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients, read_upload, check_uploads, display_copy,
                               UPLOAD_TYPES, analyse_cells, patient_call, patient_report_html, session_memo, image_key, is_synthetic, run_verdict,
-                              fusion_run, kept_cells)
+                              load_run_of_fusion, kept_cells)
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.data import load_rgb
 from aml_nb.fusion import find_fusions
@@ -20,7 +20,7 @@ root = runs_dir().resolve()
 fdir = st.selectbox('image run fused with genomics', fusions, key='fusion',
                     format_func=lambda p: str(p.resolve().parent.relative_to(root)) if p.resolve().is_relative_to(root) else str(p))
 meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
-run = fusion_run(fdir)   # None when its run is gone: the fusion still answers, without the patient report
+run = load_run_of_fusion(fdir)   # None when its run is gone: the fusion still answers, without the patient report
 if run and is_synthetic(run): st.info("This fusion's image model was trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
 level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
