@@ -145,7 +145,7 @@ def load_mil(path:Path|str)->tuple[MILNet, dict]:
     net.load_state_dict(load_file(str(path)))
     return net.eval(), info
 
-# %% ../nbs/15_mil.ipynb #bfca1998
+# %% ../nbs/15_mil.ipynb #247563ff
 def mil_inputs(run:Path, g:pd.DataFrame|None=None, # a sealed run, and a validated genomic table (`read_genomics`) or None
                data:Path|str|None=None, device:str='auto', progress:bool=True)->dict:
     "The run's split cells, their embeddings and cell probabilities, and (with `g`) each patient's encoded profile."
@@ -161,12 +161,14 @@ def mil_inputs(run:Path, g:pd.DataFrame|None=None, # a sealed run, and a validat
         out.update(encoder=enc, gen=dict(zip(pts, zip(enc.transform(gp), has_profile(gp).to_numpy()))))
     return out
 
+# %% ../nbs/15_mil.ipynb #bab4e7ed
 def split_bags(inp:dict, split:str)->Bags:
     "The patients of one split as bags."
     t = inp['table']; m = (t.split == split).to_numpy(); idx = {c: i for i, c in enumerate(inp['classes'])}
     labels = t[m].groupby('patient_id').label.first().map(idx).to_dict()
     return Bags(inp['emb'][m], t.patient_id[m].astype(str).to_numpy(), {str(k): v for k, v in labels.items()}, inp['gen'])
 
+# %% ../nbs/15_mil.ipynb #9deeb526
 def patient_table(bags:Bags, probs:np.ndarray, classes:list[str], cells:pd.DataFrame)->pd.DataFrame:
     "One predictions row per patient (label, predicted, p_<class>, cells) with the patient's demographics."
     first = cells.assign(patient_id=cells.patient_id.astype(str)).groupby('patient_id').first()
@@ -176,6 +178,7 @@ def patient_table(bags:Bags, probs:np.ndarray, classes:list[str], cells:pd.DataF
     p['cells'] = [len(r) for r in bags.cells]
     return p
 
+# %% ../nbs/15_mil.ipynb #745be9b0
 def cell_attention(bags:Bags, att:list[np.ndarray], probs:np.ndarray, classes:list[str], cells:pd.DataFrame)->pd.DataFrame:
     "Per cell: its attention (the predicted class's head) and its rank within its patient (1: most attended)."
     rows = []
@@ -188,6 +191,7 @@ def cell_attention(bags:Bags, att:list[np.ndarray], probs:np.ndarray, classes:li
                                       **({'cell_type': sub.cell_type.to_numpy()} if 'cell_type' in sub else {}))))
     return pd.concat(rows, ignore_index=True)
 
+# %% ../nbs/15_mil.ipynb #6b60bd50
 def attention_by_cell_type(cells:pd.DataFrame)->pd.DataFrame:
     "Per class and cell type: the mean share of a patient's attention on that type, and the mean share of its cells."
     d = cells.dropna(subset=['cell_type'])
@@ -197,6 +201,7 @@ def attention_by_cell_type(cells:pd.DataFrame)->pd.DataFrame:
     out = full.stack(future_stack=True).reset_index().groupby(['label', 'cell_type'])[['attention', 'cell_share']].mean().reset_index()
     return out.rename(columns=dict(label='class', attention='attention_share'))
 
+# %% ../nbs/15_mil.ipynb #a948cbf9
 def mil_comparison(test:pd.DataFrame, mil:pd.DataFrame, classes:list[str], n_resamples:int=1000)->pd.DataFrame:
     "MIL against the mean of the cells' probabilities and their majority vote, on the same test patients, with paired intervals."
     idx = {c: i for i, c in enumerate(classes)}

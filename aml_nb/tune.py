@@ -96,6 +96,7 @@ class Prune(Callback):
         self.trial.report(score, loop.epoch)
         if self.trial.should_prune(): raise optuna.TrialPruned(f"pruned after epoch {loop.epoch + 1}")
 
+# %% ../nbs/14_tune.ipynb #0220d86c
 def objective(table:pd.DataFrame, base:TrainConfig, space:list[Param], progress:bool=True):
     "The Optuna objective: train one trial's recipe on `table`, report and return its validation balanced accuracy."
     def run(trial:optuna.Trial)->float:
@@ -109,6 +110,7 @@ def objective(table:pd.DataFrame, base:TrainConfig, space:list[Param], progress:
         return s['final_val']['val_balanced_accuracy']
     return run
 
+# %% ../nbs/14_tune.ipynb #7534906e
 def trial_line(study:optuna.Study, t:optuna.trial.FrozenTrial):
     "One line per finished trial, for the terminal."
     shown = ', '.join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in t.params.items())
