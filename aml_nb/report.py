@@ -330,7 +330,7 @@ def write_differential(run:Path|str, # a run of a cell-type model
     atomic_write(out, lambda f: csv_safe(tab).to_csv(f, index=False))
     return tab
 
-# %% ../nbs/18_report.ipynb #6bb792df
+# %% ../nbs/18_report.ipynb #db35f15c
 def fusion_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a fusion folder."
     d = read_json(target/'fusion.json'); rows = pd.DataFrame(d['rows']); m = d['match']
@@ -338,6 +338,7 @@ def fusion_report(target:Path)->tuple[list[str], list[go.Figure]]:
           f"with a profile. Gains are patient-level balanced accuracy differences with 95% paired-bootstrap intervals.", '', md_table(rows), '']
     return md, [fig_fusion(rows, 'patient'), fig_fusion(rows, 'cell')]
 
+# %% ../nbs/18_report.ipynb #24fba6a0
 def table_report(target:Path, kind:str)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a comparison or ablation folder."
     d = read_json(target/f'{kind}.json'); runs = [load_run(target/r) for r in d['runs']]
@@ -349,6 +350,7 @@ def table_report(target:Path, kind:str)->tuple[list[str], list[go.Figure]]:
         figs.insert(0, fig_ablation(pd.DataFrame(d['table'])))
     return md, figs
 
+# %% ../nbs/18_report.ipynb #87d51bf0
 def run_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of one run: headline metrics with intervals, then its fairness report."
     r = load_run(target); c = r['metrics']['cell']
@@ -364,6 +366,7 @@ def run_report(target:Path)->tuple[list[str], list[go.Figure]]:
         figs.append(fig_robustness(rt.assign(run=r['id'])))
     return md, figs
 
+# %% ../nbs/18_report.ipynb #2604a929
 def study_report(target:Path)->tuple[list[str], list[go.Figure]]:
     "Markdown and figures of a tuning study: its best recipe next to the packaged preset, and Optuna's figures."
     from aml_nb.tune import load_study, study_figures, study_vs_preset
@@ -376,6 +379,7 @@ def study_report(target:Path)->tuple[list[str], list[go.Figure]]:
                '## Best recipe against the preset', '', md_table(study_vs_preset(study, info['preset']).astype(str)), '']
     return md, study_figures(study)
 
+# %% ../nbs/18_report.ipynb #e4c97404
 REPORTS = {'fusion.json': fusion_report, 'comparison.json': lambda t: table_report(t, 'comparison'),
            'ablation.json': lambda t: table_report(t, 'ablation'), 'study.json': study_report, 'config.json': run_report} # marker file -> report of that kind of folder
 
@@ -389,6 +393,7 @@ def report_parts(target:Path|str)->tuple[list[str], list[go.Figure]]:
         if (target/marker).exists(): return fn(target)
     raise ValueError(f"{target}: not a run, comparison, ablation, fusion or study folder")
 
+# %% ../nbs/18_report.ipynb #dc03865f
 REPORT_MARK = ('<!-- written by aml_nb report -->', "<meta name='generator' content='aml_nb report'>") # how a report file says aml_nb wrote it
 
 def _our_report(f:Path)->bool:
