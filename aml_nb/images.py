@@ -14,7 +14,7 @@ from .data import MAX_PIXELS, _opened, load_rgb, shape_problem
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX',
            'JPEG_DECODERS', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'load_cell',
-           'normalise', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer',
+           'normalize', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer',
            'cell_colours', 'StainNorm', 'hed_scale', 'StainAugment', 'background', 'zoom', 'jitter', 'BatchAugment',
            'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count', 'set_threads']
 
@@ -78,7 +78,7 @@ def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
     "A cell as a model's uint8 input: `load_rgb(decode_size=size)`, then the evaluation transform's (bilinear) resize."
     return T.functional.pil_to_tensor(load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR))
 
-def normalise(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
+def normalize(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
               mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
               stain_norm=None, # the run's `StainNorm`, applied first (as in every path that feeds its model)
              )->torch.Tensor:
@@ -315,20 +315,20 @@ class BatchAugment:
         self.active = self.strength > 0 or self.stain.strength > 0 or scale_jitter > 0
         self.decode_size = decode_size(img_size, self.active)
 
-    def normalise(self, x:torch.Tensor)->torch.Tensor:
+    def normalize(self, x:torch.Tensor)->torch.Tensor:
         "uint8 (B, 3, S, S) -> normalised float (B, 3, img_size, img_size), as the evaluation transform."
-        x = normalise(x, self.mean, self.std)
+        x = normalize(x, self.mean, self.std)
         return x if x.shape[-1] == self.img_size else F.interpolate(x, (self.img_size, self.img_size), mode='bilinear', antialias=True, align_corners=False)
 
     def __call__(self, x:torch.Tensor, g:torch.Generator)->torch.Tensor:
         "Augmented, normalised float images (B, 3, img_size, img_size) of uint8 cells `x`, random numbers from `g`."
-        if not self.active: return self.normalise(x)
+        if not self.active: return self.normalize(x)
         st, n, x = aug_params(self.strength), len(x), x.float() / 255
         y = warp(x, random_theta(n, g, st['min_area'], self.scale_jitter), self.img_size, background(x) if self.scale_jitter else None)
         b, c, s, h = st['jitter']
         f = torch.stack([1 + (2 * torch.rand(n, generator=g) - 1) * b, 1 + (2 * torch.rand(n, generator=g) - 1) * c,
                          1 + (2 * torch.rand(n, generator=g) - 1) * s, (2 * torch.rand(n, generator=g) - 1) * h], 1)
-        return normalise(jitter(self.stain(y, g), f), self.mean, self.std)
+        return normalize(jitter(self.stain(y, g), f), self.mean, self.std)
 
 # %% ../nbs/01_images.ipynb #2d6f8a31
 from torchvision.io import decode_jpeg, ImageReadMode

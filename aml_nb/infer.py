@@ -10,7 +10,7 @@ from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .data import to_rgb, IMAGE_EXTS
-from .images import load_cell, normalise, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
+from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock, RENAMED
 from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
@@ -96,7 +96,7 @@ class Predictor:
 
     def _to_device(self, x:torch.Tensor)->torch.Tensor:
         x = x.to(self.dev, non_blocking=True)
-        if x.dtype == torch.uint8: x = normalise(x, self.mean, self.std, self.stain_norm)   # a quarter of the bytes crossed the bus
+        if x.dtype == torch.uint8: x = normalize(x, self.mean, self.std, self.stain_norm)   # a quarter of the bytes crossed the bus
         return x.contiguous(memory_format=torch.channels_last) if self.gpu else x
 
     @torch.inference_mode()

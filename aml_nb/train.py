@@ -276,7 +276,7 @@ class Trainer:
         seed_everything(cfg.seed, -1)   # the initial weights depend on the seed alone
         self.build_model()
         self.build_data(table[table.split == 'train'], table[table.split == 'val'])
-        self.build_optimiser()
+        self.build_optimizer()
         self.build_loss()
         self.make_loop()
 
@@ -316,7 +316,7 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.sampler) // self.per_rank)
         self.train_dl = None if self.memory else self.loader(self.train_ds, self.sampler, drop_last=True, persistent=True)   # workers live across epochs
 
-    def build_optimiser(self):
+    def build_optimizer(self):
         "AdamW or SGD, warmup + cosine to the SWA learning rate, the SWA average and the EMA (callbacks of the loop)."
         cfg = self.cfg
         # foreach: one update over all parameters at once (PyTorch picks it on GPUs only; on CPU it saves a Python loop per parameter tensor)
@@ -377,7 +377,7 @@ class Trainer:
         "Normalised validation batches (x on the device, y on the CPU)."
         if not self.memory: yield from self.loader(self.val_ds, batch_size=self.per_rank * 2); return
         bs = self.per_rank * 2
-        for i in range(0, len(self.val_x), bs): yield self.augment.normalise(self.val_x[i:i + bs]), self.val_y[i:i + bs]
+        for i in range(0, len(self.val_x), bs): yield self.augment.normalize(self.val_x[i:i + bs]), self.val_y[i:i + bs]
 
 # %% ../nbs/07_train.ipynb #4b1f61ee
 from fastcore.basics import patch
