@@ -9,10 +9,10 @@ workers shows as the time waited for them). Phases nest: "of which" rows are ins
 import pstats, sys, json
 s = pstats.Stats(sys.argv[1]); st = s.stats
 PHASES = [('all', 'cli.py', 'main'),
-          ('decode cells (train + validation, once)', 'data.py', 'decode_cells'),
-          ('stain normaliser fit', 'data.py', 'fit'),
+          ('decode cells (train + validation, once)', 'images.py', 'decode_cells'),
+          ('stain normaliser fit', 'images.py', 'fit'),
           ('training epochs (Trainer.fit)', 'train.py', 'fit'),
-          ('  of which training steps', 'train.py', 'train_epoch'),
+          ('  of which training steps', 'loop.py', 'one_batch'),
           ('  of which validation per epoch', 'train.py', 'validate'),
           ('  of which SWA batch-norm update', 'swa_utils.py', 'update_bn'),
           ('checkpoints written', 'train.py', 'save_checkpoint'),
