@@ -24,12 +24,10 @@ from .models import load_model
 from .explain import localisation_summary, stain_masks
 
 # %% auto #0
-__all__ = ['SHIFTS', 'ABLATIONS', 'REFERENCE_MODEL', 'REFERENCE_MODEL_RECIPE', 'Shift', 'shared_types', 'site_scales',
-           'shift_context', 'robustness', 'robustness_table', 'inference_speed', 'must_flag_images',
-           'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment', 'finish_refit', 'refit_gate',
-           'add_robustness', 'run_row', 'summarize_runs', 'write_table', 'compare', 'ablate', 'mitigation_summary',
-           'reference_config', 'pack_reference', 'install_reference', 'reference_problems', 'build_reference',
-           'reference_matches']
+__all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shared_types', 'site_scales', 'shift_context', 'robustness', 'robustness_table',
+           'inference_speed', 'must_flag_images', 'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run',
+           'run_experiment', 'finish_refit', 'refit_gate', 'add_robustness', 'run_row', 'summarize_runs', 'write_table',
+           'compare', 'ablate', 'mitigation_summary']
 
 # %% ../nbs/13_experiments.ipynb #63a6db30
 def _site_colours(x, ctx, g):
@@ -410,106 +408,3 @@ def mitigation_summary(runs:dict[str, dict])->pd.DataFrame:
             f = runs[v]['fairness']; reps[label] = f['subtype']
             if 'logit_adjusted' in f: reps[f'{label} + logit adjustment'] = f['logit_adjusted']['subtype']
     return mitigation_table(reps)
-
-# %% ../nbs/13_experiments.ipynb #122b267b
-REFERENCE_MODEL = Path(__file__).resolve().parent/'reference' if '__file__' in globals() else Path('../aml_nb/reference')
-REFERENCE_MODEL_RECIPE = dict(arch='resnet10t', preset='quick', epochs=8, explain=24) # the demo's real-cell model, on the built-in real cells
-_CELL_PATHS = ('predictions.csv', 'val_predictions.csv') # run files with a `path` column naming cells
-
-def reference_config(cells:pd.DataFrame, # the built-in real cells, written (`write_real_cells`)
-                     recipe:dict=REFERENCE_MODEL_RECIPE)->dict:
-    "The config.json that `compare` would give a run of `recipe` on `cells` today."
-    cfg = preset_config(recipe['preset'], recipe['arch'], seed=0, epochs=recipe['epochs'])
-    return run_config(cfg, cells, sorted(cells.label.unique()), preset=str(recipe['preset']))
-
-def _reroot(src:Path, dest:Path, to_path)->None:
-    "Copy a predictions-like file with every cell path mapped by `to_path`."
-    t = read_predictions(src)
-    atomic_write(dest, lambda p: csv_safe(t.assign(path=t.path.map(to_path))).to_csv(p, index=False))
-
-def pack_reference(run:Path|str, # a sealed run of `REFERENCE_MODEL_RECIPE` on the built-in cells
-                   root:Path|str, # the folder those cells were written to
-                   out:Path|str=REFERENCE_MODEL)->Path:
-    "Write the shipped copy of a reference run: weights in half precision, cell paths relative to the cells, `reference.json`."
-    from safetensors.torch import load_file, save_file
-    from safetensors import safe_open
-    from aml_nb.data import REAL_CELLS, REAL_CELLS_CITATION
-    from aml_nb.store import sealed_files
-    run, root, out = check_artefact(run), Path(root).resolve(), owned_folder(out)
-    with safe_open(str(run/'model.safetensors'), 'pt') as f: meta = f.metadata()
-    save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(str(run/'model.safetensors')).items()}, str(out/'model.safetensors'), meta)
-    for f in sealed_files(run, 'run'):
-        if f == 'model.safetensors': continue
-        if f in _CELL_PATHS: _reroot(run/f, out/f, lambda p: os.path.relpath(Path(p).resolve(), root))
-        elif f == 'config.json': write_json(out/f, read_json(run/f) | dict(data=None))
-        else: shutil.copy(run/f, out/f)
-    import platform, timm
-    write_json(out/'reference.json', dict(recipe=REFERENCE_MODEL_RECIPE, cells_index=file_sha256(REAL_CELLS/'index.json')[:16], weights='float16',
-                                         built=dict(python=platform.python_version(), torch=torch.__version__.split('+')[0], timm=timm.__version__),
-                                         cells_licence=REAL_CELLS_CITATION))
-    seal(out, 'run')   # what it ships is checked where it is installed
-    return out
-
-def install_reference(dest:Path|str, # the run folder to create in a run store, e.g. runs/demo/real/resnet10t-s0
-                      root:Path|str, # where the built-in real cells are written (`write_real_cells`)
-                      ref:Path|str=REFERENCE_MODEL)->Path:
-    "Make the shipped reference model a sealed run of a run store, its cell paths under `root`."
-    from aml_nb.store import sealed_files
-    ref, root = Path(ref), Path(root).resolve()
-    if not (ref/'reference.json').exists(): raise FileNotFoundError(f"{ref}: the shipped reference model is missing (a partial install?)")
-    check_artefact(ref); dest = owned_folder(dest)
-    with lock(dest):
-        unseal(dest)
-        for f in sealed_files(ref, 'run'):
-            if f in _CELL_PATHS: _reroot(ref/f, dest/f, lambda p: str(root/p))
-            elif f == 'config.json': write_json(dest/f, read_json(ref/f) | dict(data=str(root)))
-            else: shutil.copy(ref/f, dest/f)
-        shutil.copy(ref/'reference.json', dest/'reference.json')
-        seal(dest, 'run')
-    return dest
-
-def reference_problems(run:Path|str, # an installed reference run (`install_reference`)
-                       cells:pd.DataFrame, # the built-in real cells, written
-                       check_cells:int=64, # test cells whose predictions are checked against the record
-                      )->list[str]:
-    "Why the reference run no longer stands for what today's code builds from `cells` (empty: it does)."
-    from aml_nb.data import REAL_CELLS
-    from aml_nb.train import recipe
-    run = Path(run); ref, was, now = read_json(run/'reference.json'), read_json(run/'config.json'), reference_config(cells)
-    out = []
-    if ref['cells_index'] != file_sha256(REAL_CELLS/'index.json')[:16]: out.append("the built-in real cells changed since it was built")
-    if ref['recipe'] != REFERENCE_MODEL_RECIPE: out.append(f"the demo's recipe changed since ({ref['recipe']} then, {REFERENCE_MODEL_RECIPE} now)")
-    then, today = recipe(was), recipe(now)
-    diff = sorted(k for k in then.keys() | today.keys() if then.get(k) != today.get(k))
-    if diff: out.append("the recipe's settings changed since: " + ', '.join(f"{k} {then.get(k)!r} then, {today.get(k)!r} now" for k in diff))
-    if (was['classes'], was['split_hash']) != (now['classes'], now['split_hash']): out.append("the cells' classes or split changed since")
-    try: pr = Predictor.from_run(run, workers=0)
-    except (RuntimeError, ValueError, KeyError) as e: return out + [f"today's model code does not load its weights ({str(e).splitlines()[0]})"]
-    rec = read_predictions(run/'predictions.csv').head(check_cells)
-    got = np.concatenate([pr.predict_tensor(x).float().cpu().numpy() for x, _, _ in pr.cell_batches(rec.path.tolist())])
-    want = prob_matrix(rec, pr.classes)
-    if np.abs(got - want).max() > .02 or (got.argmax(1) != want.argmax(1)).mean() > .02:
-        out.append(f"today's code predicts its test cells otherwise than recorded (largest probability change {np.abs(got - want).max():.3f}): "
-                   "the model, its transform or its normalisation changed")
-    return out
-
-def build_reference(out:Path|str, # a work folder: the cells are written to out/cells, the run to out/real/<arch>-s0
-                    progress:bool=True)->tuple[Path, Path]: # (the run, the cells' folder)
-    "Train the reference model from scratch on the built-in real cells, exactly as `make demo` trains its real-cell model."
-    from aml_nb.data import write_real_cells
-    out, r = owned_folder(out), REFERENCE_MODEL_RECIPE
-    cells = write_real_cells(out/'cells')
-    compare(cells, out/'real', r['preset'], archs=[r['arch']], explain=r['explain'], epochs=r['epochs'], progress=progress)
-    return out/'real'/f"{r['arch']}-s0", out/'cells'
-
-def reference_matches(rebuilt:Path|str, # a run of `build_reference`
-                      ref:Path|str=REFERENCE_MODEL)->tuple[bool, str]:
-    "Whether a rebuilt reference matches the shipped one (same recipe; each balanced accuracy inside the other's 95% interval), in words."
-    from aml_nb.train import recipe as recipe_of
-    a, b = (read_json(Path(p)/'metrics.json')['cell'] for p in (ref, rebuilt))
-    recipe = [recipe_of(read_json(Path(p)/'config.json')) for p in (ref, rebuilt)]
-    inside = lambda x, y: y['balanced_accuracy_lo'] <= x['balanced_accuracy'] <= y['balanced_accuracy_hi']
-    ok = recipe[0] == recipe[1] and inside(a, b) and inside(b, a)
-    words = lambda m: f"{m['balanced_accuracy']:.3f} [{m['balanced_accuracy_lo']:.3f}, {m['balanced_accuracy_hi']:.3f}]"
-    return ok, (f"{'matches' if ok else 'DIFFERS'}: balanced accuracy shipped {words(a)}, rebuilt {words(b)}"
-                + ('' if recipe[0] == recipe[1] else '; the recipes differ'))

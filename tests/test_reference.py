@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from aml_nb.data import write_real_cells
 from aml_nb.store import read_json, artefact_problem, load_run
-from aml_nb.experiments import REFERENCE_MODEL, REFERENCE_MODEL_RECIPE, install_reference, reference_problems, reference_config, reusable
+from aml_nb.experiments import reusable
+from aml_nb.reference_model import REFERENCE_MODEL, REFERENCE_MODEL_RECIPE, install_reference, reference_problems, reference_config
 from aml_nb.evaluate import read_predictions
 
 
@@ -46,7 +47,7 @@ def test_its_accuracy_on_the_built_in_test_cells_is_the_recorded_one(cells, inst
 
 def test_a_change_of_recipe_or_model_code_is_said(cells, installed, tmp_path, monkeypatch):
     "Another number of epochs in the demo's recipe, or weights that no longer give the recorded predictions: stale, and why."
-    import aml_nb.experiments as ex
+    import aml_nb.reference_model as ex
     monkeypatch.setitem(ex.REFERENCE_MODEL_RECIPE, 'epochs', REFERENCE_MODEL_RECIPE['epochs'] + 1)
     why = reference_problems(installed, cells)
     assert any("recipe changed since" in w for w in why) and any('epochs 8 then, 9 now' in w for w in why), why
