@@ -77,7 +77,7 @@ class Loop:
         for self.epoch in range(self.epoch, self.epochs):
             self.one_epoch()
             if self.stop: break
-        self.epoch = len(self.history)
+        self.epoch, self.xb, self.yb, self.loss = len(self.history), None, None, None   # no batch is held on the device after training
         self('after_fit')
         return self.history
 
