@@ -370,8 +370,8 @@ def is_cell_type_model(classes:list[str])->bool:
 
 def review_order(result:dict)->list[int]:
     "The order a reviewer sees the cells in: flagged by the gate first, then the least certain."
-    conf = result['probs'].max(1)
-    return sorted(range(len(conf)), key=lambda i: (not result['flagged'][i], conf[i]))
+    confidence = result['probs'].max(1)
+    return sorted(range(len(confidence)), key=lambda i: (not result['flagged'][i], confidence[i]))
 
 def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFrame:
     "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged)."

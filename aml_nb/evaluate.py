@@ -65,9 +65,9 @@ def expected_calibration_error(y:np.ndarray, # true class indices
                                probs:np.ndarray, # (n, K) probabilities
                                n_bins:int=15)->float:
     "Expected calibration error of the top-class confidence."
-    conf, y_pred = probs.max(1), probs.argmax(1)
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    return float(sum(abs((y_pred[b == i] == y[b == i]).mean() - conf[b == i].mean()) * (b == i).mean()
+    confidence, y_pred = probs.max(1), probs.argmax(1)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    return float(sum(abs((y_pred[b == i] == y[b == i]).mean() - confidence[b == i].mean()) * (b == i).mean()
                      for i in range(n_bins) for b in [bins] if (b == i).any()))
 
 # %% ../nbs/08_evaluate.ipynb #e7278cb8

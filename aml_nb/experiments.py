@@ -187,14 +187,14 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     gate.meta['power'] = power
     return gate
 
-def reusable(out:Path, conf:dict)->str|None:
-    "Why the sealed run in `out` cannot stand for a run of `conf` (None when it can)."
+def reusable(out:Path, config:dict)->str|None:
+    "Why the sealed run in `out` cannot stand for a run of `config` (None when it can)."
     why = artefact_problem(out)
     if why: return why
     was = read_json(out/'config.json')
     if 'data_sha' not in was: return "it does not record its images' content (made before aml_nb recorded it)"
-    if was['data_sha'] != conf['data_sha']: return "the images changed since (same paths, other content)"
-    if run_fingerprint(was) != run_fingerprint(conf): return "it was made from another recipe, data or split"
+    if was['data_sha'] != config['data_sha']: return "the images changed since (same paths, other content)"
+    if run_fingerprint(was) != run_fingerprint(config): return "it was made from another recipe, data or split"
     return None
 
 def evaluate_run(predictor:Predictor, table:pd.DataFrame, out:Path, progress:bool=True)->tuple[dict, dict]:
@@ -222,9 +222,9 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
                    **extra)->dict:
     "Train, evaluate and report one run into `out`; a sealed run of the same recipe, data and split is reused."
     out = owned_folder(out)
-    conf = run_config(cfg, table, sorted(table.label.unique()), **extra)
+    config = run_config(cfg, table, sorted(table.label.unique()), **extra)
     with lock(out):
-        why = reusable(out, conf)
+        why = reusable(out, config)
         if not force and why is None: return load_run(out)
         if (out/'manifest.json').exists() and progress: print(f"{out}: training again ({'asked to' if force else why})")
         unseal(out)

@@ -224,11 +224,11 @@ def adjusted_shares(counts:np.ndarray, # cells predicted as each type (K,), or a
 
 def _boot_adjusted(counts, confusion, n_boot:int, seed:int)->np.ndarray:
     "Adjusted shares of `n_boot` resamples of the cells (multinomial) and of the test cells behind each confusion row."
-    r = np.random.default_rng(seed); counts, conf = np.asarray(counts), np.asarray(confusion)
-    rows = np.maximum(conf.sum(1), 1)
+    r = np.random.default_rng(seed); counts, confusion = np.asarray(counts), np.asarray(confusion)
+    rows = np.maximum(confusion.sum(1), 1)
     cells = r.multinomial(counts.sum(), counts / max(counts.sum(), 1), n_boot)
-    own = lambda i: conf[i] / rows[i] if conf[i].sum() else np.eye(len(conf))[i]   # a type without test cells: taken as read right
-    tests = np.stack([r.multinomial(rows[i], own(i), n_boot) for i in range(len(conf))], 1)   # (B, K, K)
+    own = lambda i: confusion[i] / rows[i] if confusion[i].sum() else np.eye(len(confusion))[i]   # a type without test cells: taken as read right
+    tests = np.stack([r.multinomial(rows[i], own(i), n_boot) for i in range(len(confusion))], 1)   # (B, K, K)
     return adjusted_shares(cells, tests)
 
 # %% ../nbs/19_report.ipynb #f7c9480e
@@ -325,8 +325,8 @@ def write_differential(run:Path|str, # a run of a cell-type model
     preds = pr.predict_paths(src, out.with_name(out.name + '.predictions.csv'), progress)
     root = Path(os.path.abspath(cells[0]))
     who = preds.path.map(lambda p: Path(p).relative_to(root).parts[0]) if patients else pd.Series('all cells', preds.index)
-    conf = run_confusion(run if Path(run).is_dir() else Path(run).parent, pr.classes)
-    tab = pd.concat([differential_rows(differential(g, pr.classes, conf), str(k)) for k, g in preds.groupby(who, sort=True)], ignore_index=True)
+    confusion = run_confusion(run if Path(run).is_dir() else Path(run).parent, pr.classes)
+    tab = pd.concat([differential_rows(differential(g, pr.classes, confusion), str(k)) for k, g in preds.groupby(who, sort=True)], ignore_index=True)
     atomic_write(out, lambda f: csv_safe(tab).to_csv(f, index=False))
     return tab
 

@@ -298,21 +298,21 @@ def run_cells(run:Path|str, # a run folder
               data:Path|str|None=None, # the image collection, when it has moved since the run
              )->pd.DataFrame: # the split CellTable the run was trained and tested on
     "Rebuild a run's split CellTable from its record, refusing one whose cells or split differ."
-    run = Path(run); conf = read_json(run/'config.json')
-    root = data or conf.get('data')
+    run = Path(run); config = read_json(run/'config.json')
+    root = data or config.get('data')
     if not root: raise ValueError(f"{run}: config.json does not say where the images are; pass the image folder (--data)")
     if not Path(root).is_dir(): raise FileNotFoundError(f"{root}: the images of run {run.name} are not there; pass the image folder (--data)")
-    t = read_cells(root, conf.get('layout') or 'auto', validate=False)
+    t = read_cells(root, config.get('layout') or 'auto', validate=False)
     if (run/'split.csv').exists():
         rec = pd.read_csv(run/'split.csv', dtype=str, keep_default_na=False)
         where = dict(zip(rec.path, rec.split)); rel = t.path.map(lambda p: os.path.relpath(p, root))
         t = t[rel.isin(where)].copy(); t['split'] = rel[rel.isin(where)].map(where)
         if len(t) != len(rec): raise ValueError(f"{run}: {len(rec) - len(t)} of its cells are missing from {root}")
     elif t.split.isna().any():
-        t = split_table(t, **(conf.get('split') or {}))
-        if split_hash(t) != conf['split_hash'] and _abs_hash(t) != conf['split_hash']: t['split'] = _legacy_split(run, t)
-    if split_hash(t) != conf['split_hash'] and _abs_hash(t) != conf['split_hash']:
-        raise ValueError(f"{run}: the cells in {root} split differently from the run's (split hash {split_hash(t)}, run {conf['split_hash']}); "
+        t = split_table(t, **(config.get('split') or {}))
+        if split_hash(t) != config['split_hash'] and _abs_hash(t) != config['split_hash']: t['split'] = _legacy_split(run, t)
+    if split_hash(t) != config['split_hash'] and _abs_hash(t) != config['split_hash']:
+        raise ValueError(f"{run}: the cells in {root} split differently from the run's (split hash {split_hash(t)}, run {config['split_hash']}); "
                          "the collection or the split settings changed")
     return t
 

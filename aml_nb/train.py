@@ -245,16 +245,16 @@ def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)-
     return dict(train=asdict(cfg), classes=list(classes), data=str(Path(root).resolve()) if root else None, layout=table.attrs.get('layout'),
                 split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **extra)
 
-def run_fingerprint(conf:dict)->str:
+def run_fingerprint(config:dict)->str:
     "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
-    return json_sha(dict(train=recipe(conf), **{k: conf.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
+    return json_sha(dict(train=recipe(config), **{k: config.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
 
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
 AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did
 
-def recipe(conf:dict)->dict:
+def recipe(config:dict)->dict:
     "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
-    return {k: v for k, v in (AS_BEFORE | (conf.get('train') or {})).items() if k not in RUNTIME}
+    return {k: v for k, v in (AS_BEFORE | (config.get('train') or {})).items() if k not in RUNTIME}
 
 # %% ../nbs/07_train.ipynb #67d02dc6
 class Trainer:

@@ -10,8 +10,8 @@ def normed_run(tmp_path_factory, real_small):
     "A tiny real-cell run trained with Reinhard stain normalisation and stain augmentation (once for all pytest workers)."
     from aml_nb.experiments import run_experiment
     from aml_nb.train import TrainConfig
-    conf = TrainConfig('resnet18', **(TINY | dict(img_size=48, epochs=1)), stain_norm='reinhard', stain=.5, scale_jitter=.3)
-    return built_once(tmp_path_factory, 'stain', lambda d: run_experiment(real_small, conf, d/'run', progress=False))/'run'
+    cfg = TrainConfig('resnet18', **(TINY | dict(img_size=48, epochs=1)), stain_norm='reinhard', stain=.5, scale_jitter=.3)
+    return built_once(tmp_path_factory, 'stain', lambda d: run_experiment(real_small, cfg, d/'run', progress=False))/'run'
 
 
 def _without_norm(pr):

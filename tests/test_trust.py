@@ -91,12 +91,12 @@ def test_train_again_with_another_split_seed_trains_afresh(cohort_dir, tmp_path)
     r = aml(*args, '--split-seed', '3')
     assert r.returncode == 0, r.stderr
     assert 'discarding the checkpoint' in r.stdout
-    conf = json.loads((run/'config.json').read_text())
+    config = json.loads((run/'config.json').read_text())
     hist = pd.read_csv(run/'history.csv')
-    assert conf['split']['seed'] == 3 and hist.epoch.tolist() == [1, 2]
+    assert config['split']['seed'] == 3 and hist.epoch.tolist() == [1, 2]
     split = pd.read_csv(run/'split.csv')
     from aml_nb.data import read_cells, split_table, split_hash
-    assert split_hash(split_table(read_cells(cohort_dir), seed=3)) == conf['split_hash']
+    assert split_hash(split_table(read_cells(cohort_dir), seed=3)) == config['split_hash']
 
 
 def test_fuse_after_the_image_model_changed(cohort_dir, tmp_path):
