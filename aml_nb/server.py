@@ -9,7 +9,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['port_free', 'free_port', 'serve', 'app_healthy', 'app_server', 'settle', 'open_selectbox', 'choose', 'options']
 
-# %% ../nbs/20_server.ipynb #44f504ca
+# %% ../nbs/20_server.ipynb #ecd5c52b
 def port_free(port:int, address:str='localhost')->bool:
     "Whether a server could listen on `address:port` now."
     with socket.socket() as s:
@@ -17,12 +17,14 @@ def port_free(port:int, address:str='localhost')->bool:
         try: s.bind((address, port)); return True
         except OSError: return False
 
+# %% ../nbs/20_server.ipynb #38a2b665
 def free_port(port:int, address:str='localhost', tries:int=20)->int:
     "`port`, or the next of `tries` ports that is free; an error when none is."
     for p in range(port, port + tries):
         if port_free(p, address): return p
     raise RuntimeError(f"ports {port} to {port + tries - 1} on {address} are all in use; pass a free one with --port")
 
+# %% ../nbs/20_server.ipynb #bb80659e
 def _die_with_parent():
     "In the dashboard's process: ask Linux to stop it (SIGTERM) when `aml-nb app` dies, even by SIGKILL, so no server outlives it."
     try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG; elsewhere than Linux, only Ctrl-C and SIGTERM stop it
