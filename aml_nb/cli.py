@@ -287,7 +287,7 @@ def cmd_explain(a):
 
 # %% ../nbs/22_cli.ipynb #5a698317
 def _derived_options(p):
-    "What every command deriving a folder from a run takes: the run, its images, training epochs, device, seed, --force."
+    "What every command deriving a folder from a run (fuse, mil) takes: where its images moved, the device, the seed and --force."
     p.add_argument('--data', help="the run's images, if they moved")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--seed', type=int, default=0, help='random seed'); p.add_argument('--force', action='store_true', help='compute again even when it matches')

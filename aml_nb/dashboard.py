@@ -352,11 +352,12 @@ def suggest_run(images:list[Image.Image], runs:list[dict], load)->tuple[dict|Non
     return pick, t.drop(columns='path')
 
 # %% ../nbs/23_dashboard.ipynb #e745b155
-def suggestion(images:list[Image.Image], run:dict, # the cells and the run the page scores them with
-               runs:list[dict], result:dict, load)->str|None: # the store's runs, `analyse_cells`'s result, `load(path)` gives a Predictor
+def suggestion(run:dict, runs:list[dict], # the run the page scores the cells with, and the store's runs
+               result:dict, # `analyse_cells`'s result for the cells
+               found)->str|None: # () -> `suggest_run`'s answer for the cells (called only when the store has several data sources; the page memoises it per set of cells)
     "What the Predict page says when the cells fit another data source's run better than `run` (None: nothing to say)."
     if len({x['config'].get('data') for x in runs}) < 2: return None   # one data source: no other to suggest
-    pick, why = suggest_run(images, runs, load)
+    pick, why = found()
     here = result['flagged'].mean() if result['gate_score'] is not None else 1
     if pick is None or pick['path'] == run['path'] or why.flagged.iloc[0] >= here: return None
     return (f"These cells resemble the training cells of run **{pick['id']}** ({why.data.iloc[0]}) more than this run's: "

@@ -1,7 +1,7 @@
 "Predict: upload cells; their classes, heatmaps and flags; a differential with a review queue (cell types) or the patient-level call (subtypes); reports."
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, session_memo, image_key,
+from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_sets, CELLS_PER_PAGE, display_copy, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, near_chance, patient_report_html, UPLOAD_TYPES, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, differential_html, runs_dir)
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
@@ -50,8 +50,8 @@ if images:
     r = session_memo(st.session_state, ('predict', run['path'], image_key(images)),
                      lambda: analyse_cells(pred, images, cams=False, progress=lambda d, n: bar.progress(d / n, f"scored {d} of {n} cells")))
     bar.empty()
-    if words := session_memo(st.session_state, ('suggest', run['path'], image_key(images)), lambda: suggestion(images, run, runs, r, predictor)):
-        st.info(words)
+    found = lambda: session_memo(st.session_state, ('suggest', image_key(images)), lambda: suggest_run(images, runs, predictor))   # scored once per set of cells
+    if words := suggestion(run, runs, r, found): st.info(words)
     ok, verdict = run_verdict(run)
     n_flagged = int(r['flagged'].sum())
     if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
