@@ -26,6 +26,7 @@ class Names:
     def __contains__(self, v): return v in self.names()
     def __repr__(self): return f"Names({self.module}.{self.registry})"
 
+# %% ../nbs/22_cli.ipynb #100f15d7
 def _choice(p, flag:str, names:Names, help:str,
             unset:str|None=None, # what not giving the option means, when it has no default value
             **kw):
@@ -40,6 +41,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         h = action.help if flag or action.default is None or action.default is argparse.SUPPRESS else super()._get_help_string(action)
         return re.sub(r'\{(\w+)\.([A-Z_]+)\}', lambda m: ', '.join(Names(*m.groups())), h)
 
+# %% ../nbs/22_cli.ipynb #9be63151
 COMMANDS = {}   # 'train', or 'data summarize' -> (its help line, the function it runs, the function that adds its options)
 GROUPS = dict(data='inspect image collections', store='the run store')   # commands that hold subcommands
 
@@ -65,6 +67,7 @@ def _given(a, fn)->dict:
     from inspect import signature
     return {k: v for k, v in vars(a).items() if k in signature(fn).parameters}
 
+# %% ../nbs/22_cli.ipynb #ff6c3de1
 def parser(only:str|None=None)->argparse.ArgumentParser:
     "The `aml-nb` parser, one subcommand per entry of `COMMANDS`; with `only`, the options of that command alone are made."
     P = argparse.ArgumentParser('aml-nb', description='AML subtype classification from blood-smear cell images (research use only).', formatter_class=_Help)

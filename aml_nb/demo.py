@@ -60,6 +60,7 @@ def demo_reference(real_arch:str, real_epochs:int, preset:str, # the demo's real
     if reusable(dest, reference_config(real)) is None: return dest   # there already (a re-run): kept
     return install_reference(dest, real.attrs['root'])
 
+# %% ../nbs/21_demo.ipynb #4febeb63
 def run_demo(cohort:str='data/demo', # folder for the synthetic cohort (created, or reused)
              real:str='data/real', # folder for the built-in real cells (created, or reused)
              real_arch:str='resnet10t', # the architecture of the cell-type model on the real cells (the shipped model is resnet10t)

@@ -10,8 +10,8 @@ import pandas as pd
 from .data import read_cells, split_table, split_hash, SPLITS
 
 # %% auto #0
-__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'write_json', 'read_json', 'file_sha256',
-           'json_sha', 'migrate', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
+__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'migrate', 'write_json', 'read_json',
+           'file_sha256', 'json_sha', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
            'check_artefact', 'run_identity', 'stale', 'members_identity', 'members_stale', 'stale_identity', 'lock',
            'owned_folder', 'owned_file', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
            'run_cells', 'cells_sha', 'folder_bytes', 'store_summary']
@@ -25,6 +25,25 @@ def atomic_write(path:Path|str, write:Callable[[Path], None])->Path:
     finally: tmp.unlink(missing_ok=True)
     return path
 
+# %% ../nbs/02_store.ipynb #def7a8e7
+RENAMED = dict(bal_acc_lo='balanced_accuracy_lo', bal_acc_hi='balanced_accuracy_hi', train_s='train_seconds',
+               infer_img_s='inference_img_per_s', img_per_s='train_img_per_s',
+               cell_bal_acc_lo='cell_balanced_accuracy_lo', cell_bal_acc_hi='cell_balanced_accuracy_hi',
+               patient_bal_acc_lo='patient_balanced_accuracy_lo', patient_bal_acc_hi='patient_balanced_accuracy_hi',
+               unlike_training='flagged', ood_score='gate_score', ood_flagged_test='flagged_test') # old key (or predictions column) -> today's
+
+def migrate(obj):
+    "Rename old keys (RENAMED) and split `<metric>_ci: [lo, hi]` into `<metric>_lo` and `<metric>_hi`, recursively."
+    if isinstance(obj, list): return [migrate(v) for v in obj]
+    if not isinstance(obj, dict): return obj
+    out = {}
+    for k, v in obj.items():
+        if isinstance(k, str) and k.endswith('_ci') and isinstance(v, list) and len(v) == 2:
+            out[f'{k[:-3]}_lo'], out[f'{k[:-3]}_hi'] = v; continue
+        out[RENAMED.get(k, k)] = migrate(v)
+    return out
+
+# %% ../nbs/02_store.ipynb #60c67a7c
 def _clean(o):
     "NaN and infinities as None, numpy scalars as Python numbers, anything else JSON cannot hold as a string."
     if isinstance(o, float): return None if not math.isfinite(o) else o
@@ -45,6 +64,7 @@ def read_json(path:Path|str):
     except json.JSONDecodeError as e: raise ValueError(f"{path}: damaged JSON ({e})") from None
     except UnicodeDecodeError: raise ValueError(f"{path}: not a text file") from None
 
+# %% ../nbs/02_store.ipynb #76e17a86
 _SHAS = {}   # (path, size, mtime, inode) -> checksum, for files this process has hashed
 
 def file_sha256(path:Path|str)->str:
@@ -59,27 +79,10 @@ def file_sha256(path:Path|str)->str:
     if time.time_ns() - st.st_mtime_ns > 2_000_000_000: _SHAS[key] = h.hexdigest()
     return h.hexdigest()
 
+# %% ../nbs/02_store.ipynb #bf5ccc69
 def json_sha(obj)->str:
     "A short fingerprint of a JSON-able object (key order does not matter)."
     return hashlib.sha256(json.dumps(_clean(obj), sort_keys=True).encode()).hexdigest()[:16]
-
-# %% ../nbs/02_store.ipynb #def7a8e7
-RENAMED = dict(bal_acc_lo='balanced_accuracy_lo', bal_acc_hi='balanced_accuracy_hi', train_s='train_seconds',
-               infer_img_s='inference_img_per_s', img_per_s='train_img_per_s',
-               cell_bal_acc_lo='cell_balanced_accuracy_lo', cell_bal_acc_hi='cell_balanced_accuracy_hi',
-               patient_bal_acc_lo='patient_balanced_accuracy_lo', patient_bal_acc_hi='patient_balanced_accuracy_hi',
-               unlike_training='flagged', ood_score='gate_score', ood_flagged_test='flagged_test') # old key (or predictions column) -> today's
-
-def migrate(obj):
-    "Rename old keys (RENAMED) and split `<metric>_ci: [lo, hi]` into `<metric>_lo` and `<metric>_hi`, recursively."
-    if isinstance(obj, list): return [migrate(v) for v in obj]
-    if not isinstance(obj, dict): return obj
-    out = {}
-    for k, v in obj.items():
-        if isinstance(k, str) and k.endswith('_ci') and isinstance(v, list) and len(v) == 2:
-            out[f'{k[:-3]}_lo'], out[f'{k[:-3]}_hi'] = v; continue
-        out[RENAMED.get(k, k)] = migrate(v)
-    return out
 
 # %% ../nbs/02_store.ipynb #52877472
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from torch.optim.swa_utils import update_bn
+from fastcore.basics import patch
 from timm.data import Mixup
 from timm.loss import SoftTargetCrossEntropy
 from safetensors.torch import save_file, load_file
@@ -25,8 +26,8 @@ __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'CHOICES', 'QUICK_ARCHS', 'PAPER_
            'RUNTIME', 'AS_BEFORE', 'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table',
            'class_weights', 'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion',
            'lr_factor', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime',
-           'seed_everything', 'use_memory', 'run_config', 'run_fingerprint', 'recipe', 'Trainer', 'Checkpoint',
-           'predict_loader', 'train_run']
+           'seed_everything', 'use_memory', 'run_config', 'run_fingerprint', 'recipe', 'Checkpoint', 'predict_loader',
+           'Trainer', 'train_run']
 
 # %% ../nbs/07_train.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -256,6 +257,27 @@ def recipe(config:dict)->dict:
     "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
     return {k: v for k, v in (AS_BEFORE | (config.get('train') or {})).items() if k not in RUNTIME}
 
+# %% ../nbs/07_train.ipynb #f2c80ae7
+class Checkpoint(Callback):
+    "After every epoch, the Trainer's whole state into `out/checkpoint` (by rank 0; the other ranks wait for it)."
+    order = 50
+    def __init__(self, trainer:Trainer): self.trainer = trainer
+    def after_epoch(self, loop):
+        t = self.trainer
+        if t.rank == 0: save_checkpoint(t.out/'checkpoint', *t.state())
+        if t.world > 1: dist.barrier()
+
+# %% ../nbs/07_train.ipynb #c2bd7820
+@torch.no_grad()
+def predict_loader(model:nn.Module, dl, # a DataLoader, or any iterable of (x, y) batches
+                   device:torch.device, amp:bool=True)->tuple[np.ndarray, np.ndarray]:
+    "Class probabilities and targets of every batch of `dl`."
+    model.eval(); probs, ys = [], []
+    for x, y in dl:
+        with torch.autocast('cuda', torch.bfloat16, enabled=device.type == 'cuda' and amp):
+            probs.append(model(x.to(device, non_blocking=True)).float().softmax(-1).cpu()); ys.append(y.cpu())
+    return torch.cat(probs).numpy(), torch.cat(ys).numpy()
+
 # %% ../nbs/07_train.ipynb #67d02dc6
 class Trainer:
     "Train one model on the `train` split of a CellTable, select on `val`, write a run folder."
@@ -347,6 +369,23 @@ class Trainer:
         self.loop = Loop(self.net, self.opt, self.criterion, self.epoch_batches, cfg.epochs, self.validate, self.sched,
                          [p for p in parts if p is not None] + self.callbacks, self.autocast, self.world)
 
+    def epoch_batches(self, epoch:int):
+        "An epoch's training batches as the loop takes them, `((x,), y)`, seeded by (seed, epoch), channels_last on GPU."
+        seed_everything(self.cfg.seed, epoch); self.sampler.set_epoch(epoch)
+        cl = self.cfg.channels_last and self.gpu
+        for x, y in self.train_batches(epoch): yield (x.contiguous(memory_format=torch.channels_last) if cl else x,), y
+
+    def eval_model(self)->nn.Module:
+        "The weights validation looks at: the EMA if on, else the model being trained."
+        return self.ema.module if self.ema else self.model
+
+    def validate(self, model:nn.Module|None=None)->dict:
+        "Validation loss, accuracy and balanced accuracy (empty when there is no val split)."
+        if self.val_ds is None: return {}
+        p, y = predict_loader(model or self.eval_model(), self.val_batches(), self.dev, self.cfg.amp)
+        return dict(val_loss=float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean()), val_accuracy=float((p.argmax(1) == y).mean()),
+                    val_balanced_accuracy=float(balanced_accuracy_score(y, p.argmax(1))))
+
     @property
     def history(self)->list[dict]: return self.loop.history
 
@@ -378,49 +417,6 @@ class Trainer:
         if not self.memory: yield from self.loader(self.val_ds, batch_size=self.per_rank * 2); return
         bs = self.per_rank * 2
         for i in range(0, len(self.val_x), bs): yield self.augment.normalize(self.val_x[i:i + bs]), self.val_y[i:i + bs]
-
-# %% ../nbs/07_train.ipynb #4b1f61ee
-from fastcore.basics import patch
-
-@patch
-def epoch_batches(self:Trainer, epoch:int):
-    "An epoch's training batches as the loop takes them, `((x,), y)`, seeded by (seed, epoch), channels_last on GPU."
-    seed_everything(self.cfg.seed, epoch); self.sampler.set_epoch(epoch)
-    cl = self.cfg.channels_last and self.gpu
-    for x, y in self.train_batches(epoch): yield (x.contiguous(memory_format=torch.channels_last) if cl else x,), y
-
-class Checkpoint(Callback):
-    "After every epoch, the Trainer's whole state into `out/checkpoint` (by rank 0; the other ranks wait for it)."
-    order = 50
-    def __init__(self, trainer:Trainer): self.trainer = trainer
-    def after_epoch(self, loop):
-        t = self.trainer
-        if t.rank == 0: save_checkpoint(t.out/'checkpoint', *t.state())
-        if t.world > 1: dist.barrier()
-
-# %% ../nbs/07_train.ipynb #dc759994
-@patch
-def eval_model(self:Trainer)->nn.Module:
-    "The weights validation looks at: the EMA if on, else the model being trained."
-    return self.ema.module if self.ema else self.model
-
-@torch.no_grad()
-def predict_loader(model:nn.Module, dl, # a DataLoader, or any iterable of (x, y) batches
-                   device:torch.device, amp:bool=True)->tuple[np.ndarray, np.ndarray]:
-    "Class probabilities and targets of every batch of `dl`."
-    model.eval(); probs, ys = [], []
-    for x, y in dl:
-        with torch.autocast('cuda', torch.bfloat16, enabled=device.type == 'cuda' and amp):
-            probs.append(model(x.to(device, non_blocking=True)).float().softmax(-1).cpu()); ys.append(y.cpu())
-    return torch.cat(probs).numpy(), torch.cat(ys).numpy()
-
-@patch
-def validate(self:Trainer, model:nn.Module|None=None)->dict:
-    "Validation loss, accuracy and balanced accuracy (empty when there is no val split)."
-    if self.val_ds is None: return {}
-    p, y = predict_loader(model or self.eval_model(), self.val_batches(), self.dev, self.cfg.amp)
-    return dict(val_loss=float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean()), val_accuracy=float((p.argmax(1) == y).mean()),
-                val_balanced_accuracy=float(balanced_accuracy_score(y, p.argmax(1))))
 
 # %% ../nbs/07_train.ipynb #1a7aed76
 @patch
