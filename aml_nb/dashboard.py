@@ -29,6 +29,7 @@ def runs_dir()->Path:
     "The run store the dashboard reads: $AML_NB_RUNS, else ./runs."
     return Path(os.environ.get('AML_NB_RUNS', 'runs'))
 
+# %% ../nbs/23_dashboard.ipynb #011d521b
 def device_name()->str:
     "The accelerator in use, in words."
     from aml_nb.images import cpu_count
@@ -61,6 +62,7 @@ def default_run(runs:list[dict])->dict:
     ranked = comparison_runs(runs)
     return next((r for r in ranked if not near_chance(r)), ranked[0])
 
+# %% ../nbs/23_dashboard.ipynb #9f3fa76f
 def runs_in_order(runs:list[dict])->list[dict]:
     "Runs as a page offers them: `default_run` first, then the others by test balanced accuracy, best first."
     first = default_run(runs)
@@ -77,6 +79,7 @@ def data_sets(runs:list[dict])->list[dict]:
         if data_key(r) not in seen: seen.add(data_key(r)); out.append(r)
     return out
 
+# %% ../nbs/23_dashboard.ipynb #bfb81557
 def data_set_name(run:dict)->str:
     "How a data set is named in pickers: its folder (the synthetic cohort said so) and its number of classes."
     d = run['config'].get('data')
@@ -110,6 +113,7 @@ def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
     if len(data) > MAX_UPLOAD_BYTES: raise ValueError(f"{name}: file too large ({len(data) / 2**20:.1f} MB > {MAX_UPLOAD_BYTES // 2**20} MB)")
     return load_rgb(data, max_pixels, name, img_size)
 
+# %% ../nbs/23_dashboard.ipynb #17bb60b1
 def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each uploaded file, in order
                  )->tuple[int, str|None]: # how many to use, and why the rest are left out (None: all used)
     "How many of a request's uploads fit the limits on their number and total size."
@@ -121,6 +125,7 @@ def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each u
     return n, (f"Only the first {n} of {len(files)} files are used: at most {MAX_UPLOADS} files and "
                f"{MAX_UPLOAD_TOTAL // 2**20} MB per request. Upload the rest separately.")
 
+# %% ../nbs/23_dashboard.ipynb #9486edc2
 def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, str|None]:
     "An uploaded zip's cell images (members with an image suffix, hidden and `__MACOSX` entries left out), or why there are none."
     try: z = zipfile.ZipFile(io.BytesIO(data))
@@ -160,6 +165,7 @@ def held_out_predictions(run:dict)->pd.DataFrame:
     "The test predictions of a (loaded) run."
     return read_predictions(Path(run['path'])/'predictions.csv')
 
+# %% ../nbs/23_dashboard.ipynb #fb68907f
 def select_cells(cells:pd.DataFrame, # a predictions table
                  label:str='all', predicted:str='all', # keep this true / predicted class ('all': any)
                  wrong:bool=False, # misclassified cells only
@@ -189,6 +195,7 @@ def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     m = Path(path).parent/'masks'/Path(path).name
     return load_mask(m) if m.exists() else stain_masks(image)
 
+# %% ../nbs/23_dashboard.ipynb #745f0a37
 def run_verdict(run:dict)->tuple[bool|None, str]:
     "The run's Grad-CAM randomisation verdict in words (from its explain.json), for the caption of every heatmap."
     from aml_nb.explain import randomisation_verdict
@@ -214,6 +221,7 @@ def cam_methods()->list[str]:
     "CAM methods the dashboard offers on this machine."
     return [m for m in CAM_METHODS if m != 'scorecam' or torch.cuda.is_available()]
 
+# %% ../nbs/23_dashboard.ipynb #c8b32a44
 def localisation_table(runs:list[dict])->pd.DataFrame:
     "Per run with a localisation record (explain.json): CAM energy on the cell and pointing game, trained vs randomised weights."
     rows = []
@@ -281,6 +289,7 @@ def draw_heatmaps(predictor, images:list[Image.Image], result:dict, # from `anal
     x = torch.stack([predictor.transform(images[i]) for i in which]).to(predictor.dev)
     return Explainer(predictor.model, method)(x, [result['targets'][i] for i in which])
 
+# %% ../nbs/23_dashboard.ipynb #a496610b
 def gate_note(predictor)->str|None:
     "What the Predict page says about a run's out-of-distribution gate: its measured power, or what it checks less than today's (None: nothing to say)."
     if predictor.gate is None: return "This run has no out-of-distribution gate (it was trained before aml_nb had one): cells are not checked."
@@ -292,6 +301,7 @@ def gate_note(predictor)->str|None:
                 "Refit it (`aml-nb store refit-gate RUN`) or train the run again for a threshold per type.")
     return None
 
+# %% ../nbs/23_dashboard.ipynb #f57b8cfa
 def patient_call(result:dict, # from `analyse_cells`
                  images:list[Image.Image]|None=None, # the cells (needed for MIL)
                  mil=None, # a MILPredictor of the run, or None
@@ -369,17 +379,20 @@ def is_cell_type_model(classes:list[str])->bool:
     from aml_nb.report import BLAST
     return BLAST in classes
 
+# %% ../nbs/23_dashboard.ipynb #626c70ce
 def review_order(result:dict)->list[int]:
     "The order a reviewer sees the cells in: flagged by the gate first, then the least certain."
     confidence = result['probs'].max(1)
     return sorted(range(len(confidence)), key=lambda i: (not result['flagged'][i], confidence[i]))
 
+# %% ../nbs/23_dashboard.ipynb #f36fac01
 def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFrame:
     "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged)."
     pred = [reviews.get(i) or result['classes'][int(k)] for i, k in enumerate(result['probs'].argmax(1))]
     return pd.DataFrame(dict(path=names, predicted=pred, reviewed=[i in reviews and bool(reviews[i]) for i in range(len(names))],
                              flagged=[int(result['flagged'][i] and not reviews.get(i)) for i in range(len(names))]))
 
+# %% ../nbs/23_dashboard.ipynb #d5866f01
 def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cell index: label}
                  folder:Path|str)->Path:
     "Write the reviewed cells as `<folder>/<label>/<name>.png` (training data for `aml-nb train --data`) and `reviews.csv`."
@@ -402,6 +415,7 @@ def cell_order(result:dict, call:dict|None, cell_types:bool)->list[int]:
     if call and call.get('predicted') is not None: return list(call['order']) + [i for i in range(n) if i not in set(call['used'])]
     return list(range(n))
 
+# %% ../nbs/23_dashboard.ipynb #8eb94109
 def page_count(n:int, per_page:int=CELLS_PER_PAGE)->int:
     "Pages of `n` listed cells."
     return max(1, -(-n // per_page))
@@ -418,6 +432,7 @@ def image_key(images:list[Image.Image])->str:
     for im in images: h.update(f'{im.mode}{im.size}'.encode()); h.update(im.tobytes())
     return h.hexdigest()
 
+# %% ../nbs/23_dashboard.ipynb #2bd01037
 def session_memo(state, # the session's storage: `st.session_state` in the app, any dict elsewhere
                  key:tuple, # everything the result depends on
                  fn, # computes the result for a new key
@@ -461,6 +476,7 @@ def best_fused(rows:pd.DataFrame)->str:
     key = f.val_patient_balanced_accuracy.fillna(-1) if 'val_patient_balanced_accuracy' in f else pd.Series(0., f.index)   # folders without it: the first
     return str(f.model.iloc[int(np.argmax(key.to_numpy()))])
 
+# %% ../nbs/23_dashboard.ipynb #a022830f
 def fused_models(fusion_dir:Path|str)->list[str]:
     "The saved fused models of a fusion folder."
     return sorted(p.parent.name for p in Path(fusion_dir).glob('fused_*/model.safetensors'))
@@ -469,6 +485,7 @@ def fusion_patients(fusion_dir:Path|str)->list[str]:
     "The test patients of a fusion folder."
     return sorted(read_predictions(Path(fusion_dir)/'image'/'predictions.csv').patient_id.unique())
 
+# %% ../nbs/23_dashboard.ipynb #b4c4b285
 def fusion_example(fusion_dir:Path|str, patient_id:str)->dict:
     "A test patient of a fusion folder: its cell paths, its profile as raw strings (empty if none) and its true label."
     fusion_dir = Path(fusion_dir); meta = read_json(fusion_dir/'fusion.json')

@@ -332,6 +332,7 @@ def site_by_name(path:str)->str:
     m = re.fullmatch(r'([A-Z]+)_(\d+)', Path(path).stem)
     return SITE_BY_PREFIX.get(m[1], 'unknown') if m else 'unknown'
 
+# %% ../nbs/00_data.ipynb #89901356
 def assign_sites(t:pd.DataFrame, root:Path|str)->pd.DataFrame:
     "Fill the `site` (and, when known, `pixel_um`) column of a CellTable: its own, then `<root>/sites.csv`, then file names."
     root, t = Path(root), t.copy()
@@ -363,6 +364,7 @@ def detect_layout(root:Path|str)->str:
     flat = any(f.suffix.lower() in IMAGE_EXTS for s in subs for f in s.iterdir() if f.is_file())
     return 'patients' if deep and not flat else 'folders'
 
+# %% ../nbs/00_data.ipynb #766be72d
 def duplicate_report(t:pd.DataFrame)->list[dict]:
     "Report rows for byte-identical images that sit in two splits or under two labels (SHA-256 of each file)."
     h = t.path.map(lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest())
@@ -425,6 +427,7 @@ def split_table(t:pd.DataFrame, # a CellTable
     t.attrs['split'] = dict(val_pct=val_pct, test_pct=test_pct, seed=seed)   # recorded in each run's config.json
     return t
 
+# %% ../nbs/00_data.ipynb #92c1e526
 def split_hash(t:pd.DataFrame)->str:
     "A short fingerprint of which cell is in which split (order-independent; paths relative to the data root)."
     root = t.attrs.get('root')

@@ -18,6 +18,7 @@ __all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'FORMULA_START', 'HEADLINE', 'BLAST_C
 # %% ../nbs/08_evaluate.ipynb #f5459ace
 def prob_columns(classes:list[str])->list[str]: return [f'p_{c}' for c in classes]
 
+# %% ../nbs/08_evaluate.ipynb #677dc811
 def predictions_table(paths, labels, probs:np.ndarray, classes:list[str], patient_ids=None)->pd.DataFrame:
     "One row per cell: path, patient_id, label, predicted, confidence and p_<class> columns."
     probs = np.asarray(probs, float)
@@ -36,6 +37,7 @@ def cell_predictions(table:pd.DataFrame, # the CellTable rows that were scored
     for k, v in extra.items(): p[k] = v
     return p
 
+# %% ../nbs/08_evaluate.ipynb #bfcee65a
 TEXT_COLUMNS = ('path', 'patient_id', 'label', 'predicted', 'error', 'model', 'modalities', 'sex', 'site', 'cell_type') # names, kept as text
 FORMULA_START = ('=', '+', '-', '@', '\t', '\r') # a spreadsheet runs a cell that starts with one of these as a formula
 
@@ -101,6 +103,7 @@ def balanced_accuracy(y, p, axis=-1):
     "Mean recall over the classes in `y` (along `axis`: one value per bootstrap resample); the headline metric."
     return np.nanmean(_recalls(y, p, axis), 0)
 
+# %% ../nbs/08_evaluate.ipynb #9e2dcdea
 def _f1_macro(y, p, axis=-1):
     f1 = []
     for k in np.unique(y):
@@ -119,6 +122,7 @@ def bootstrap_ci(y:np.ndarray, y_pred:np.ndarray, metric, n_resamples:int=1000, 
                   method='percentile', random_state=seed)
     return float(r.confidence_interval.low), float(r.confidence_interval.high)
 
+# %% ../nbs/08_evaluate.ipynb #46164b06
 def with_intervals(m:dict, y, probs, n_resamples:int=1000, seed:int=0)->dict:
     "Add `<metric>_lo` and `<metric>_hi`, the 95% interval, for the headline metrics of `m`."
     y_pred = np.asarray(probs).argmax(1)
@@ -126,6 +130,7 @@ def with_intervals(m:dict, y, probs, n_resamples:int=1000, seed:int=0)->dict:
     for k, f in HEADLINE.items(): out[f'{k}_lo'], out[f'{k}_hi'] = bootstrap_ci(y, y_pred, f, n_resamples, seed)
     return out
 
+# %% ../nbs/08_evaluate.ipynb #cfba5e06
 def paired_delta_ci(y:np.ndarray, base:np.ndarray, other:np.ndarray, # true and predicted class indices of two models on the same cells
                     n_resamples:int=1000, seed:int=0)->tuple[float, float]:
     "95% paired-bootstrap interval of balanced_accuracy(other) - balanced_accuracy(base) on the same cells (or patients)."

@@ -68,6 +68,7 @@ def shared_types(sites:np.ndarray, labels:np.ndarray)->np.ndarray:
     shared = [l for l in set(labels) if all(((labels == l) & (sites == s)).any() for s in names)]
     return np.isin(labels, shared) if shared else np.ones(len(labels), bool)
 
+# %% ../nbs/13_experiments.ipynb #a37bc686
 def site_scales(cells:torch.Tensor, # uint8 cells (N, 3, H, W)
                 sites:np.ndarray, labels:np.ndarray)->dict:
     "Each site's imaging scale relative to the first: median linear size (square root of the area share) of the white cell, on cell types every site has."
@@ -141,6 +142,7 @@ def inference_speed(predictor:Predictor, batch:int=32, iters:int=3)->float:
     if predictor.gpu: torch.cuda.synchronize()
     return batch * iters / (time.perf_counter() - t0)
 
+# %% ../nbs/13_experiments.ipynb #4ab958bd
 def must_flag_images(table:pd.DataFrame, # the model's split CellTable
                      n:int=24, seed:int=0)->dict[str, list[Image.Image]]:
     "Images any gate must flag: blank fields, noise, validation cells inverted, and the other built-in set (drawn cells for a real-cell model, real for a drawn-cell one)."
@@ -263,6 +265,7 @@ def finish_refit(run:Path):
         if (stage/n).exists(): os.replace(stage/n, run/n)   # those moved before the stop are in place already
     seal(run, 'run'); shutil.rmtree(stage)
 
+# %% ../nbs/13_experiments.ipynb #92902a9b
 def refit_gate(run:Path|str, # a sealed run
                data:Path|str|None=None, # its images, if they moved
                progress:bool=True)->pd.DataFrame:

@@ -19,6 +19,7 @@ def wilson(rate:float, n:int)->tuple[float, float]:
     ci = binomtest(int(round(rate * n)), int(n)).proportion_ci(.95, method='wilson')
     return float(ci.low), float(ci.high)
 
+# %% ../nbs/09_fairness.ipynb #a2448e81
 def with_wilson(table:pd.DataFrame, metric:str, n:pd.Series)->pd.DataFrame:
     "Add `<metric>_lo` and `<metric>_hi` (Wilson) to a table of rates, with `n` the cells each rate counts."
     lo_hi = [wilson(r, k) for r, k in zip(table[metric], n.reindex(table.index).fillna(0).astype(int))]
@@ -46,6 +47,7 @@ def age_band(age)->pd.Series:
     "Age bands <40, 40-59, >=60 (missing stays missing)."
     return pd.cut(pd.Series(age, dtype=float), [0, 40, 60, 200], right=False, labels=['<40', '40-59', '>=60']).astype(object)
 
+# %% ../nbs/09_fairness.ipynb #3be32b7f
 def sensitive_features(table:pd.DataFrame)->pd.DataFrame:
     "The sensitive attributes a table has: sex, age_band (from age), site."
     out = pd.DataFrame(index=table.index)
@@ -89,6 +91,7 @@ def logit_adjust(probs:np.ndarray, prior:np.ndarray, tau:float=1.)->np.ndarray:
     p = np.asarray(probs, float) / np.asarray(prior, float)[None] ** tau
     return p / p.sum(1, keepdims=True)
 
+# %% ../nbs/09_fairness.ipynb #67393dfd
 def fit_tau(probs:np.ndarray, y:np.ndarray, prior:np.ndarray, grid=np.linspace(0, 2, 21))->float:
     "The tau in `grid` with the best balanced accuracy on (validation) predictions."
     scores = [balanced_accuracy_score(y, logit_adjust(probs, prior, t).argmax(1)) for t in grid]
@@ -101,6 +104,7 @@ def mitigation_table(reports:dict[str, dict])->pd.DataFrame:
                               recall_gap=r['recall_gap'], accuracy=r['accuracy'], balanced_accuracy=r['balanced_accuracy'],
                               below_floor=', '.join(r['below_floor'])) for k, r in reports.items()])
 
+# %% ../nbs/09_fairness.ipynb #b081d5b6
 def fairness_report(preds:pd.DataFrame, # test predictions (path, label, p_<class>...)
                     classes:list[str],
                     demographics:pd.DataFrame|None=None, # rows aligned with `preds`: sex, age, site

@@ -161,6 +161,7 @@ def gate_power(gate:Gate, must_flag:dict, # kind of image -> its features (per v
     worst = min(caught, key=caught.get)
     return dict(caught=caught, flagged_own=float(gate.flag(own).mean()), floor=floor, worst=worst, weak=caught[worst] < floor)
 
+# %% ../nbs/10_gate.ipynb #2c23bffb
 def gate_power_words(info:dict|None, # a gate's `ood.json` (or its meta)
                     )->str|None:
     "The gate's power in a sentence, or None for a gate fitted before it was measured."

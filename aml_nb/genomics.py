@@ -56,6 +56,7 @@ def schema_table(schema:dict|None=None)->pd.DataFrame:
                  else f'{f.lo:g} to {f.hi:g}', meaning=f.doc) for c, f in (schema or GENOMIC_SCHEMA).items()]
     return pd.DataFrame(rows)
 
+# %% ../nbs/03_genomics.ipynb #3e4f1192
 def fields_from_json(d:dict)->dict[str, Field]:
     "A schema from its JSON form {column: {kind, doc, ...}} (lists back to tuples)."
     return {c: Field(**{k: tuple(v) if k == 'values' else v for k, v in f.items()}) for c, f in d.items()}
@@ -82,6 +83,7 @@ def parse_value(raw:str, f:Field)->tuple[object, str|None]:
     if not (math.isfinite(x) and f.lo <= x <= f.hi): return None, f"{s} is outside {f.lo:g} to {f.hi:g}{' ' + f.unit if f.unit else ''}"
     return x, None
 
+# %% ../nbs/03_genomics.ipynb #da96bd6d
 def raw_genomics(src)->tuple[str, pd.DataFrame]:
     "(name, table of strings, as typed) of a CSV, Parquet file or DataFrame."
     if isinstance(src, pd.DataFrame): name, df = 'genomic table', src
@@ -136,6 +138,7 @@ def has_profile(g:pd.DataFrame)->pd.Series:
     "Whether each patient of a genomic table has at least one known value."
     return g.notna().any(axis=1)
 
+# %% ../nbs/03_genomics.ipynb #00e3ea91
 def match_patients(g:pd.DataFrame, # from `read_genomics`
                    table:pd.DataFrame, # a CellTable with patient_id
                   )->dict: # counts and the patients on each side without the other

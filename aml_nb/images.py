@@ -32,6 +32,7 @@ def aug_strength(aug:str|float)->float:
     if not 0 <= aug <= 1: raise ValueError(f"aug must be from 0 to 1, not {aug}")
     return float(aug)
 
+# %% ../nbs/01_images.ipynb #cb92fe61
 def aug_params(aug:str|float)->dict:
     "The crop and colour-jitter settings at strength `aug`."
     s = aug_strength(aug)
@@ -278,6 +279,7 @@ def background(x:torch.Tensor)->torch.Tensor:
     b = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
     return b.median(-1).values
 
+# %% ../nbs/01_images.ipynb #0090f6ec
 def zoom(x:torch.Tensor, # images (B, 3, H, W) in [0, 1]
          factor, # a number or (B,): > 1 enlarges, < 1 shrinks
          size:int|None=None, # output side (default: the input's)
@@ -383,6 +385,7 @@ def cpu_count()->int:
         except ValueError: raise ValueError(f"AML_NB_THREADS={env!r} is not a whole number of threads") from None
     return max(1, n)
 
+# %% ../nbs/01_images.ipynb #0e1fcf51
 def set_threads(n:int|None=None)->int:
     "Give torch `n` intra-op threads (default: `cpu_count()`); returns the number set."
     n = max(1, n or cpu_count())

@@ -34,6 +34,7 @@ class ScoringDataset(Dataset):
         try: return load_cell(self.paths[i], self.img_size), i, '', False
         except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e), False
 
+# %% ../nbs/11_infer.ipynb #b5676645
 def _collate(batch):
     "A batch from a worker: decoded cells stacked there (one shared-memory block, not one per cell), JPEG bytes as a list."
     items, idx, err, raw = (list(v) for v in zip(*batch))
@@ -54,6 +55,7 @@ def default_workers()->int:
     "DataLoader workers for scoring: the CPUs this process may use, but one, at least 1 and at most 8."
     return max(1, min(8, cpu_count() - 1))
 
+# %% ../nbs/11_infer.ipynb #f87efb95
 def weights_id(model:torch.nn.Module)->str:
     "A fingerprint of a model's weights (names, shapes and values of its state dict)."
     h = hashlib.sha256()

@@ -138,6 +138,7 @@ def save_mil(net:MILNet, path:Path|str, **meta)->Path:
     return save_weights(net, path, dict(in_dim=net.in_dim, n_classes=net.n_classes, heads=net.heads, hidden=net.project[1].out_features,
                                         attn=net.V.out_features, gen_dim=net.gen_dim, **meta), 'aml_nb_mil')
 
+# %% ../nbs/16_mil.ipynb #ed87d39e
 def load_mil(path:Path|str)->tuple[MILNet, dict]:
     "Rebuild a MILNet saved by `save_mil`, in eval mode, with its metadata."
     info = weights_info(path, 'aml_nb_mil', 'MIL model')
@@ -278,6 +279,7 @@ def mil_of(run:Path|str)->Path|None:
     f = Path(run)/'mil'
     return f if (f/'manifest.json').exists() and stale(f, run) is None else None
 
+# %% ../nbs/16_mil.ipynb #db2d34ae
 def find_mils(root:Path|str)->list[Path]:
     "Every sealed MIL folder under `root` that still matches its run."
     return [f for f in find_artefacts(root, 'mil') if stale(f, f.parent) is None]

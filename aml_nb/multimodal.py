@@ -131,6 +131,7 @@ def save_fusion(net:FusionNet, path:Path|str, **meta)->Path:
     return save_weights(net, path, dict(img_dim=net.img[1].in_features, gen_dim=net.gen[0].in_features, n_classes=net.head[-1].out_features,
                                         fusion=net.fusion, hidden=net.img[1].out_features, **meta), 'aml_nb_fusion', skip='encoder.')
 
+# %% ../nbs/17_multimodal.ipynb #fa6cd080
 def load_fusion(path:Path|str)->tuple[FusionNet, dict]:
     "Rebuild a FusionNet saved by `save_fusion`, in eval mode, with its metadata."
     info = weights_info(path, 'aml_nb_fusion', 'fusion model')

@@ -54,6 +54,7 @@ def pack_reference(run:Path|str, # a sealed run of `REFERENCE_MODEL_RECIPE` on t
     seal(out, 'run')   # what it ships is checked where it is installed
     return out
 
+# %% ../nbs/14_reference_model.ipynb #5f468f89
 def install_reference(dest:Path|str, # the run folder to create in a run store, e.g. runs/demo/real/resnet10t-s0
                       root:Path|str, # where the built-in real cells are written (`write_real_cells`)
                       ref:Path|str=REFERENCE_MODEL)->Path:
@@ -72,6 +73,7 @@ def install_reference(dest:Path|str, # the run folder to create in a run store, 
         seal(dest, 'run')
     return dest
 
+# %% ../nbs/14_reference_model.ipynb #667e74a2
 def reference_problems(run:Path|str, # an installed reference run (`install_reference`)
                        cells:pd.DataFrame, # the built-in real cells, written
                        check_cells:int=64, # test cells whose predictions are checked against the record
@@ -97,6 +99,7 @@ def reference_problems(run:Path|str, # an installed reference run (`install_refe
                    "the model, its transform or its normalisation changed")
     return out
 
+# %% ../nbs/14_reference_model.ipynb #059be107
 def build_reference(out:Path|str, # a work folder: the cells are written to out/cells, the run to out/real/<arch>-s0
                     progress:bool=True)->tuple[Path, Path]: # (the run, the cells' folder)
     "Train the reference model from scratch on the built-in real cells, exactly as `make demo` trains its real-cell model."

@@ -50,6 +50,7 @@ def label(key:str)->str:
         if key.startswith(pre): return words + key[len(pre):]
     return key.replace('_', ' ')
 
+# %% ../nbs/19_report.ipynb #cc553823
 def readable(df:pd.DataFrame, digits:int=3)->pd.DataFrame:
     "A table for a reader: numbers rounded, columns in words."
     return df.round(digits).rename(columns=label)
@@ -192,6 +193,7 @@ def robustness_rows(runs:list[dict], name=lambda r: r['id'])->pd.DataFrame:
     parts = [robustness_table(r['robustness']).assign(run=name(r)) for r in runs if r.get('robustness')]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
+# %% ../nbs/19_report.ipynb #8aff31c4
 def fig_robustness(rows:pd.DataFrame, metric:str='balanced_accuracy')->go.Figure:
     "Grouped bars: `metric` per shift, one colour per run."
     f = px.bar(rows, x='shift', y=metric, color='run', barmode='group', labels={metric: label(metric), 'shift': 'shift of the test cells'})
@@ -207,6 +209,7 @@ def share_interval(k:int, n:int)->tuple[float, float]:
     if n == 0: return (math.nan, math.nan)
     ci = binomtest(int(k), int(n)).proportion_ci(.95, method='wilson'); return (float(ci.low), float(ci.high))
 
+# %% ../nbs/19_report.ipynb #36d261cd
 def adjusted_shares(counts:np.ndarray, # cells predicted as each type (K,), or a batch of such (B, K)
                     confusion:np.ndarray, # the model's test confusion matrix (rows: true type, columns: predicted), counts; (K, K) or (B, K, K)
                     iters:int=1000)->np.ndarray:
@@ -258,6 +261,7 @@ def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `flagg
     out['table'] = rows
     return out
 
+# %% ../nbs/19_report.ipynb #009023c9
 def cells_to_decide(share:float, threshold:float=.2)->int|None:
     "About how many white cells would put the 95% interval of `share` wholly on one side of `threshold` (None when it sits on it)."
     d = abs(share - threshold)
@@ -298,6 +302,7 @@ def differential_rows(d:dict, patient:str)->pd.DataFrame:
                           blast_corrected_lo=b.get('corrected_lo'), blast_corrected_hi=b.get('corrected_hi'))
     return t.reindex(columns=DIFFERENTIAL_COLUMNS)
 
+# %% ../nbs/19_report.ipynb #3fb40793
 def row_blast(row)->dict|None:
     "The blast summary of one patient back from a row of the differential CSV (for `blast_words`), or None."
     if pd.isna(row.blast_share): return None
@@ -434,11 +439,13 @@ def near_chance(run:dict)->bool:
     lo = c.get('balanced_accuracy_lo')
     return bool(c['balanced_accuracy'] < 1.5 / k or (lo is not None and lo == lo and lo <= 1 / k))
 
+# %% ../nbs/19_report.ipynb #3709f8a7
 def is_synthetic(run:dict)->bool:
     "Whether a run was trained on the synthetic cohort (its data folder holds cohort.json)."
     d = run['config'].get('data')
     return bool(d) and (Path(d)/'cohort.json').exists()
 
+# %% ../nbs/19_report.ipynb #18a50294
 def display_copy(im:Image.Image, side:int=DISPLAY_SIDE)->Image.Image:
     "A copy of `im` no larger than `side` pixels a side, for showing it and its heatmap."
     im = im.copy(); im.thumbnail((side, side), Image.BILINEAR)
@@ -482,6 +489,7 @@ def patient_report_html(run:dict, images:list[Image.Image], result:dict, call:di
     table = "<h2>Cells</h2><table border='1' cellpadding='4'><tr><th></th><th>cell</th><th>heatmap</th><th>top classes</th><th>flag</th></tr>" + ''.join(rows) + '</table>'
     return f"<html><head><meta charset='utf-8'><title>aml_nb patient report</title></head><body>{''.join(head)}{table}</body></html>"
 
+# %% ../nbs/19_report.ipynb #8e771c8b
 def differential_html(d:dict, label:str='')->str:
     "A self-contained HTML report of a differential and its blast share."
     from markdown import markdown

@@ -58,6 +58,7 @@ def write_json(path:Path|str, obj)->Path:
     txt = json.dumps(_clean(obj), indent=1, ensure_ascii=False)
     return atomic_write(path, lambda p: p.write_text(txt, encoding='utf-8'))
 
+# %% ../nbs/02_store.ipynb #5dd7ca83
 def read_json(path:Path|str):
     "Read a JSON file written by aml_nb (older key names migrated); a ValueError names the file."
     try: return migrate(json.loads(Path(path).read_text(encoding='utf-8')))
@@ -123,6 +124,7 @@ def seal(folder:Path|str, kind:str, # a finished folder, and its kind (a key of 
     files = {f: dict(bytes=(folder/f).stat().st_size, sha256=file_sha256(folder/f)) for f in sealed_files(folder, kind)}
     return write_json(folder/'manifest.json', dict(kind=kind, format=FORMAT, files=files, made_from=made_from))
 
+# %% ../nbs/02_store.ipynb #fcb82e42
 def unseal(folder:Path|str):
     "Mark a folder as being rewritten: its manifest goes first."
     (Path(folder)/'manifest.json').unlink(missing_ok=True)
@@ -132,6 +134,7 @@ def manifest(folder:Path|str)->dict:
     m = read_json(Path(folder)/'manifest.json')
     return m if 'files' in m else dict(kind=None, format=1, files=m, made_from=None)
 
+# %% ../nbs/02_store.ipynb #c42bcac4
 def artefact_problem(folder:Path|str,
                      ignore:tuple=(), # sealed files not to check (a file the caller is about to write again)
                     )->str|None:
@@ -148,6 +151,7 @@ def artefact_problem(folder:Path|str,
         if p.stat().st_size != m['bytes'] or file_sha256(p) != m['sha256']: return f"{f} is damaged (size or checksum differs from manifest.json)"
     return None
 
+# %% ../nbs/02_store.ipynb #35fbc43b
 def check_artefact(folder:Path|str)->Path:
     "`folder`, or a ValueError naming it and its problem."
     why = artefact_problem(folder)
@@ -160,6 +164,7 @@ def run_identity(run:Path|str)->dict:
     run = check_artefact(run); files = manifest(run)['files']
     return dict(run=Path(run).name, config=files['config.json']['sha256'][:16], weights=files['model.safetensors']['sha256'][:16])
 
+# %% ../nbs/02_store.ipynb #6d3c4587
 def stale(folder:Path|str, run:Path|str)->str|None:
     "Why the derived `folder` no longer matches `run` (or is not usable), or None when it can be reused."
     why = artefact_problem(folder)
@@ -250,6 +255,7 @@ def owned_folder(folder:Path|str, # a folder aml_nb is about to write into
     if not (folder/OWNER).exists(): (folder/OWNER).write_text("written by aml_nb, which may replace any file here: keep nothing of yours in this folder\n")
     return folder
 
+# %% ../nbs/02_store.ipynb #734e7384
 def owned_file(path:Path|str, # a file aml_nb is about to write
                ours:Callable[[Path], bool], # whether an existing file is one aml_nb wrote
               )->Path:
@@ -267,6 +273,7 @@ def load_run(run:Path|str)->dict:
     return dict(id=run.name, path=str(run), config=rd('config.json'), metrics=rd('metrics.json'), fairness=rd('fairness.json'),
                 robustness=rd('robustness.json') if (run/'robustness.json').exists() else None)   # runs made before it have none
 
+# %% ../nbs/02_store.ipynb #60d5c508
 def find_runs(root:Path|str)->list[Path]:
     "Every run folder (one holding config.json) under `root`, sorted."
     root = Path(root)
@@ -280,6 +287,7 @@ def load_runs(root:Path|str)->tuple[list[dict], list[dict]]:
         except (ValueError, KeyError) as e: bad.append(dict(path=str(run), problem=str(e).removeprefix(f"{run}: ")))
     return ok, bad
 
+# %% ../nbs/02_store.ipynb #78b6ecda
 def find_artefacts(root:Path|str, kind:str)->list[Path]:
     "Every sealed, intact folder of `kind` (e.g. 'fusion', 'mil', 'study') under `root`, sorted."
     root = Path(root)
@@ -291,6 +299,7 @@ def record_split(run:Path|str, table:pd.DataFrame)->Path:
     root = table.attrs.get('root'); rel = table.path.map(lambda p: os.path.relpath(p, root)) if root else table.path
     return atomic_write(Path(run)/'split.csv', lambda p: pd.DataFrame(dict(path=rel, split=table.split)).to_csv(p, index=False))
 
+# %% ../nbs/02_store.ipynb #605f43cf
 def _legacy_split(run:Path, t:pd.DataFrame)->pd.Series:
     "The split of a run written before split.csv: test and val cells from its prediction files, the rest train."
     paths = lambda f: set(pd.read_csv(run/f, usecols=['path'], dtype=str, keep_default_na=False).path) if (run/f).exists() else set()

@@ -39,6 +39,7 @@ def pixel_grid(size:int)->tuple[np.ndarray, np.ndarray]:
     c = (np.arange(size, dtype=np.float32) + .5) / size
     return c[:, None], c[None, :]
 
+# %% ../nbs/05_synth.ipynb #9f60177a
 def soft(d:np.ndarray, size:int, width:float=1.0)->np.ndarray:
     "Coverage in [0, 1] from a signed distance (negative inside), blurred over `width` pixels."
     return np.clip(.5 - d * size / width, 0, 1)
@@ -50,6 +51,7 @@ def blob(y, x, cy, cx, r, rng, wobble=.06, k=5)->np.ndarray:
     rr = r * (1 + sum(rng.normal(0, wobble / j) * np.cos(j * th + rng.uniform(0, 6.3)) for j in range(2, k)))
     return rho - rr
 
+# %% ../nbs/05_synth.ipynb #4b82e14e
 def capsule(y, x, p, q, r)->np.ndarray:
     "Signed distance to a segment p-q thickened to radius `r` (Auer rods, chromatin bridges)."
     p, q = np.asarray(p, np.float32), np.asarray(q, np.float32)
@@ -99,6 +101,7 @@ class CellLook:
     cytoplasm_rgb:tuple=(.62, .68, .88); granules:int=0; granule_rgb:tuple=(.50, .15, .45); granule_size:float=.010
     auer_rods:int=0; auer_len:float=.12; hof:bool=False
 
+# %% ../nbs/05_synth.ipynb #fe912362
 def _p(rng, p, difficulty): return rng.random() < p * (1 - .67 * difficulty)
 
 def cell_look(cell_type:str, # 'blast', 'neutrophil', 'lymphocyte', 'monocyte', 'eosinophil' or 'abnormal_eosinophil'
@@ -297,6 +300,7 @@ class CohortConfig:
     site_weights:dict=field(default_factory=lambda: dict(DEFAULT_SITE_WEIGHTS))
     include_defining:bool=False
 
+# %% ../nbs/05_synth.ipynb #e3e23b06
 def cohort_cells(cfg:CohortConfig, patient_idx:int, subtype:str, site:str):
     "Yield (cell_type, image, mask) for one patient's smear."
     rng = np.random.default_rng([cfg.seed, 3, patient_idx])

@@ -124,6 +124,7 @@ def preset_config(preset:str|Path, arch:str|None=None, **overrides)->TrainConfig
     p = load_preset(preset)
     return TrainConfig(**{**preset_settings(p, arch or p['archs'][0]), **overrides})
 
+# %% ../nbs/07_train.ipynb #fbc4b44c
 def preset_table(preset:str|Path)->pd.DataFrame:
     "What each of a preset's architectures gets: one row per architecture, one column per setting that differs from TrainConfig's default."
     p, default = load_preset(preset), asdict(TrainConfig())
@@ -138,6 +139,7 @@ def class_weights(targets:list[int], num_classes:int)->torch.Tensor:
     if (n == 0).any(): raise ValueError(f"class index {int((n == 0).nonzero()[0])} has no training cells")
     return len(targets) / (num_classes * n)
 
+# %% ../nbs/07_train.ipynb #cd7335a4
 def epoch_seed(seed:int, epoch:int)->int:
     "The one seed of an epoch of a run: sampling, augmentation and Python/NumPy/torch state all derive from it."
     return seed * 100_003 + epoch
@@ -185,6 +187,7 @@ def flatten_state(prefix:str, sd:dict, out:dict)->dict:
         else: rest[k] = v
     return rest
 
+# %% ../nbs/07_train.ipynb #58e2f5bc
 def unflatten_state(prefix:str, rest:dict, tensors:dict)->dict:
     "Inverse of `flatten_state` (integer keys, as in optimizer states, are restored)."
     def key(k): return int(k) if isinstance(k, str) and k.isdigit() else k
@@ -207,6 +210,7 @@ def save_checkpoint(folder:Path, parts:dict[str, dict], info:dict)->Path:
         if old != f: old.unlink()
     return f
 
+# %% ../nbs/07_train.ipynb #6ed7131f
 def load_checkpoint(folder:Path)->tuple[dict, dict]|None:
     "The (info, state dicts) of the last complete checkpoint in `folder`, or None; a damaged one is an error."
     side = folder/'checkpoint.json'
@@ -226,6 +230,7 @@ def runtime(device:str='auto')->tuple[torch.device, int, int]:
         if not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
     return dev, rank, world
 
+# %% ../nbs/07_train.ipynb #aef72f1a
 def seed_everything(seed:int, epoch:int=0):
     "Seed python, numpy and torch for one epoch of one run."
     s = epoch_seed(seed, epoch)

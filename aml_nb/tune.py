@@ -131,6 +131,7 @@ def storage_for(out:Path, storage:str|None=None):
     return optuna.storages.RDBStorage(storage, heartbeat_interval=30, grace_period=120,
                                       heartbeat_stale_trial_callback=lambda study, t: tqdm.write(f"trial {t.number}: its worker stopped; marked failed")), storage
 
+# %% ../nbs/15_tune.ipynb #a5752988
 def study_identity(table:pd.DataFrame, base:TrainConfig, space:list[Param])->dict:
     "What a study tunes: data root, content and split, architecture, base recipe (minus what is searched) and space."
     searched = {p.name for p in space}
@@ -139,6 +140,7 @@ def study_identity(table:pd.DataFrame, base:TrainConfig, space:list[Param])->dic
                 base={k: v for k, v in asdict(base).items() if k not in searched and k not in ('device', 'workers', 'loader')},
                 space=[asdict(p) for p in space])
 
+# %% ../nbs/15_tune.ipynb #f1528a15
 def open_study(out:Path, identity:dict, storage:str|None=None, seed:int=0, pruner=None)->optuna.Study:
     "Create or load the study in `out`; refuse one made for another question."
     owned_folder(out); db = Path(out)/'study.db'
@@ -208,6 +210,7 @@ def best_settings(study:optuna.Study)->dict:
     default = asdict(TrainConfig())
     return {k: v for k, v in asdict(cfg).items() if k != 'arch' and v != default[k]}
 
+# %% ../nbs/15_tune.ipynb #ae376214
 def write_preset(study:optuna.Study, path:Path|str)->Path:
     "Write `path` as a preset with the study's best recipe for its family (extending a preset already there)."
     path = Path(path); arch = json.loads(study.user_attrs['question'])['arch']
@@ -227,6 +230,7 @@ def study_figures(study:optuna.Study)->list:
     if done: figs.append(v.plot_parallel_coordinate(study, target_name='validation balanced accuracy'))
     return figs
 
+# %% ../nbs/15_tune.ipynb #a949c33b
 def study_vs_preset(study:optuna.Study, preset:str|Path='quick')->pd.DataFrame:
     "The study's best recipe next to what `preset` gives the same architecture, setting by setting."
     arch = json.loads(study.user_attrs['question'])['arch']
