@@ -13,7 +13,8 @@ import argparse, json, os, platform, random, statistics, time, zipfile
 from pathlib import Path
 from aml_nb.server import app_server
 import tempfile
-from aml_nb.data import IMAGE_EXTS, write_real_cells
+from aml_nb.data import write_real_cells
+from aml_nb.image_files import IMAGE_EXTS
 from aml_nb.server import settle   # shared with the browser tests
 
 

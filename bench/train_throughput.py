@@ -18,7 +18,8 @@ a.add_argument('--epochs', type=int, default=2); a.add_argument('--device', defa
 a = a.parse_args()
 
 from aml_nb.data import read_cells, split_table
-from aml_nb.train import TrainConfig, Trainer
+from aml_nb.train import Trainer
+from aml_nb.recipe import TrainConfig
 from aml_nb.models import resolve_device
 
 dev = resolve_device(a.device); gpu = dev.type == 'cuda'

@@ -84,7 +84,7 @@ def _build_run_store(d:Path, cohort, real_small):
     from aml_nb.synth import generate_cohort   # a synthetic-cohort model at the demo's 64 px that has learnt something (the OOD tests)
     from aml_nb.data import split_table
     from aml_nb.experiments import run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     t = split_table(generate_cohort(d.parent/'cohort64', n_patients=30, cells_per_patient=10, cell_px=64, progress=False), seed=0)
     run_experiment(t, TrainConfig('resnet18', img_size=64, epochs=3, batch_size=32, workers=0), d/'synthetic64'/'resnet18-s0', progress=False)
 

@@ -1,7 +1,8 @@
 "Readers on the real samples, every bad-input case, and split properties."
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-from aml_nb.data import read_cells, read_class_folders, read_lmu, read_patient_folders, split_table, split_hash, load_rgb, detect_layout, summarize
+from aml_nb.data import read_cells, read_class_folders, read_lmu, read_patient_folders, split_table, split_hash, detect_layout, summarize
+from aml_nb.image_files import load_rgb
 from aml_nb.images import CellDataset, cell_transforms
 
 
@@ -123,7 +124,7 @@ def test_summarize_cli_prints_counts_and_skips(shared, capsys):
 def test_preset_files_match_the_package():
     import json
     from pathlib import Path
-    from aml_nb.train import PRESETS, load_preset
+    from aml_nb.recipe import PRESETS, load_preset
     for name, p in PRESETS.items():
         f = Path(__file__).resolve().parent.parent/'configs'/f'{name}.json'
         assert json.loads(f.read_text()) == p and load_preset(str(f)) == load_preset(name)

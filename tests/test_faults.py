@@ -1,6 +1,6 @@
 """Injected faults: a prediction job killed mid-way, a kill during a checkpoint write, a damaged run, and the
 torchrun split/merge of scoring. (Training killed with SIGKILL is in test_train.py; malicious pickles in
-nbs/04_models.ipynb; malformed inputs in test_fuzz.py.)
+nbs/05_models.ipynb; malformed inputs in test_fuzz.py.)
 """
 import os, shutil, signal, subprocess, sys, textwrap, time
 from pathlib import Path

@@ -9,7 +9,8 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from aml_nb.data import load_rgb, read_class_folders, MAX_ASPECT
+from aml_nb.data import read_class_folders
+from aml_nb.image_files import load_rgb, MAX_ASPECT
 from aml_nb.images import CellDataset, cell_transforms
 from aml_nb.dashboard import read_upload
 from aml_nb.genomics import read_genomics, parse_value, GENOMIC_SCHEMA, MISSING

@@ -6,7 +6,7 @@ bench/BENCHMARKS.md ("Out-of-distribution gate") from `python bench/ood_gate.py`
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 from aml_nb.infer import Predictor
-from aml_nb.data import load_rgb
+from aml_nb.image_files import load_rgb
 
 
 def _flagged(pred, paths):

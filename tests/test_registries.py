@@ -12,7 +12,7 @@ def test_a_gate_view_is_one_entry(monkeypatch, cohort, tmp_path):
     from aml_nb.gate import VIEWS, View, Gate
     from aml_nb.infer import Predictor
     from aml_nb.experiments import run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     monkeypatch.setitem(VIEWS, 'brightness', View(lambda x, e, t: x.float().mean((2, 3))))   # toy view: each cell's mean colour
     run_experiment(cohort, TrainConfig(arch='resnet18', **TINY), tmp_path/'run', progress=False)
     gate = Gate.load(tmp_path/'run')
@@ -30,7 +30,7 @@ def test_a_model_family_is_one_entry(cohort, tmp_path):
     from aml_nb.models import FAMILIES, Family, family, cam_target_layers
     from aml_nb.tune import search_space, check_space, COMMON
     from aml_nb.experiments import run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     toy = Family('mobilenet', ('mobilenetv3_',), ((32, lambda m: m.blocks[-1]),), lambda m: m.blocks[2], search=(('lr', 1e-3, 1e-2),))
     FAMILIES.append(toy)
     try:

@@ -9,7 +9,7 @@ from conftest import TINY, built_once
 def normed_run(tmp_path_factory, real_small):
     "A tiny real-cell run trained with Reinhard stain normalisation and stain augmentation (once for all pytest workers)."
     from aml_nb.experiments import run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     cfg = TrainConfig('resnet18', **(TINY | dict(img_size=48, epochs=1)), stain_norm='reinhard', stain=.5, scale_jitter=.3)
     return built_once(tmp_path_factory, 'stain', lambda d: run_experiment(real_small, cfg, d/'run', progress=False))/'run'
 
@@ -46,7 +46,7 @@ def test_scoring_files_applies_it(normed_run, real_small):
 
 def test_uploaded_images_get_the_same_as_files(normed_run, real_small):
     from aml_nb.infer import Predictor
-    from aml_nb.data import load_rgb
+    from aml_nb.image_files import load_rgb
     pr = Predictor.from_run(normed_run, workers=0)
     cells = real_small[real_small.split == 'test'].path.tolist()[:8]
     from_files = np.concatenate([pr.predict_tensor(x).numpy() for x, _, _ in pr.cell_batches(cells)])
@@ -65,7 +65,7 @@ def test_the_gate_reads_normalised_cells(normed_run, real_small):
 
 def test_grad_cam_explains_the_normalised_cell(normed_run, real_small):
     from aml_nb.models import load_model
-    from aml_nb.data import load_rgb
+    from aml_nb.image_files import load_rgb
     from aml_nb.images import StainNorm
     from aml_nb.explain import explain_cells
     m, info = load_model(normed_run/'model.safetensors')
@@ -77,7 +77,7 @@ def test_grad_cam_explains_the_normalised_cell(normed_run, real_small):
 
 def test_the_dashboard_analyses_normalised_cells(normed_run, real_small):
     from aml_nb.infer import Predictor
-    from aml_nb.data import load_rgb
+    from aml_nb.image_files import load_rgb
     from aml_nb.dashboard import analyse_cells
     pr = Predictor.from_run(normed_run, workers=0)
     ims = [load_rgb(p) for p in real_small[real_small.split == 'test'].path.tolist()[:4]]

@@ -36,7 +36,8 @@ DDP_SCRIPT = '''
 import sys, json
 from aml_nb.synth import read_cohort
 from aml_nb.data import split_table
-from aml_nb.train import TrainConfig, train_run
+from aml_nb.train import train_run
+from aml_nb.recipe import TrainConfig
 t = split_table(read_cohort(sys.argv[1]), seed=0)
 cfg = TrainConfig('convnext_atto', img_size=32, epochs=2, batch_size=16, mixup=0, aug='none', swa=False, workers=0, lr=1e-3)
 train_run(t, cfg, sys.argv[2], progress=False)

@@ -229,7 +229,7 @@ def test_mil_keys_its_result_by_the_genomic_table(run_store, cohort_dir, tmp_pat
 def test_a_comparison_with_a_retrained_run_is_not_shown_stale(cohort, tmp_path, monkeypatch):
     "Case 4: retrain a member of a comparison: report refuses it, the Compare page says why instead of old numbers; same for fusion."
     from aml_nb.experiments import compare, run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     from aml_nb.report import write_report
     from aml_nb.fusion import fuse_run
     tiny = dict(img_size=32, epochs=1, batch_size=16, workers=0)
@@ -296,7 +296,7 @@ def test_odd_uploads_are_refused_or_bounded(tmp_path):
     import io
     from PIL import Image
     from aml_nb.dashboard import read_upload
-    from aml_nb.data import MAX_SIDE
+    from aml_nb.image_files import MAX_SIDE
     buf = io.BytesIO(); Image.new('RGB', (600, 1)).save(buf, 'PNG')
     with pytest.raises(ValueError, match=r'line.png: not a cell image \(600x1 px'): read_upload('line.png', buf.getvalue())
     buf = io.BytesIO(); Image.new('RGB', (6300, 6300), (200, 150, 180)).save(buf, 'PNG'); assert len(buf.getvalue()) < 2**20
@@ -309,7 +309,7 @@ def test_names_a_user_controls_stay_text_in_reports_and_spreadsheets(tmp_path):
     from PIL import Image
     from aml_nb.data import read_cells, split_table
     from aml_nb.experiments import run_experiment
-    from aml_nb.train import TrainConfig
+    from aml_nb.recipe import TrainConfig
     from aml_nb.report import write_report
     link, formula = '[click](javascript:alert(1))', '=HYPERLINK("evil.example","x")'   # a folder name: no slash
     rng = np.random.default_rng(0)

@@ -7,7 +7,7 @@ from aml_nb.dashboard import (read_upload, expand_uploads, draw_heatmaps, cell_s
 from aml_nb.report import differential, blast_words, run_confusion, differential_rows, readable
 from aml_nb.evaluate import csv_safe
 from aml_nb.explain import overlay
-from aml_nb.data import load_rgb
+from aml_nb.image_files import load_rgb
 from aml_nb.mil import mil_of
 
 header('Predict')

@@ -5,7 +5,7 @@ from common import header, store, no_runs, predictor, synthetic_note
 from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cell_mask, cam_methods, cam_caption,
                               localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label)
 from aml_nb.explain import overlay, localisation_score
-from aml_nb.data import load_rgb
+from aml_nb.image_files import load_rgb
 from aml_nb.report import readable
 
 header('Grad-CAM explorer')

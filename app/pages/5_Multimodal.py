@@ -6,7 +6,7 @@ from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models
                               UPLOAD_TYPES, analyse_cells, patient_call, patient_report_html, session_memo, image_key, is_synthetic, run_verdict,
                               load_run_of_fusion, kept_cells)
 from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable
-from aml_nb.data import load_rgb
+from aml_nb.image_files import load_rgb
 from aml_nb.fusion import find_fusions
 from aml_nb.store import read_json
 
