@@ -18,8 +18,8 @@ __all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'CELLS_PER_PAG
            'run_label', 'comparison_runs', 'store_tables', 'default_run', 'runs_in_order', 'data_key', 'data_sets',
            'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'expand_uploads', 'cell_names',
            'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
-           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'analyse_cells',
-           'draw_heatmaps', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'suggestion',
+           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'draw_heatmaps',
+           'analyse_cells', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'suggestion',
            'is_cell_type_model', 'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count',
            'page_cells', 'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
            'fusion_example', 'load_run_of_fusion', 'kept_cells']
@@ -35,6 +35,7 @@ def device_name()->str:
     from aml_nb.images import cpu_count
     return f"GPU: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({cpu_count()} cores available)"
 
+# %% ../nbs/25_dashboard.ipynb #4daa835e
 def run_label(run:dict)->str:
     "How a run is named in pickers: its folder in the store, its model, and what a reader must know (synthetic data, near chance)."
     notes = [n for n, on in (('synthetic cells', is_synthetic(run)), ('NEAR CHANCE', near_chance(run))) if on]
@@ -42,6 +43,7 @@ def run_label(run:dict)->str:
     name = str(p.relative_to(root)) if p.is_relative_to(root) else f"{p.parent.name}/{p.name}"   # run ids repeat across folders
     return f"{name} ({run['config']['train']['arch']}{'; ' + ', '.join(notes) if notes else ''})"
 
+# %% ../nbs/25_dashboard.ipynb #9cc7ecc2
 def comparison_runs(runs:list[dict])->list[dict]:
     "The runs that comparisons of the store name (ConvNeXt vs ResNet vs ViT), best first; all runs when there is no comparison."
     from aml_nb.store import find_artefacts
@@ -49,6 +51,7 @@ def comparison_runs(runs:list[dict])->list[dict]:
     chosen = [r for r in runs if str(Path(r['path']).resolve()) in named] or list(runs)
     return sorted(chosen, key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
 
+# %% ../nbs/25_dashboard.ipynb #888a2fd9
 def store_tables(kind:str, # 'comparison' or 'ablation'
                 )->list[tuple]:
     "(folder, its JSON, its name in the store, why it is stale or None) of each sealed comparison or ablation of the store."
@@ -57,6 +60,7 @@ def store_tables(kind:str, # 'comparison' or 'ablation'
     return [(f, read_json(f/f'{kind}.json'), str(f.relative_to(root)) if f.is_relative_to(root) else f.name, members_stale(f))
             for f in find_artefacts(root, kind)]
 
+# %% ../nbs/25_dashboard.ipynb #16c4ed9c
 def default_run(runs:list[dict])->dict:
     "The run a page opens on: the best comparison run that is not near chance (a run near chance only when nothing else exists)."
     ranked = comparison_runs(runs)
@@ -68,10 +72,12 @@ def runs_in_order(runs:list[dict])->list[dict]:
     first = default_run(runs)
     return [first] + sorted((r for r in runs if r['path'] != first['path']), key=lambda r: -r['metrics']['cell']['balanced_accuracy'])
 
+# %% ../nbs/25_dashboard.ipynb #219e7757
 def data_key(run:dict)->tuple:
     "What a run was trained on, as far as a page is concerned: its data folder and its classes."
     return run['config'].get('data'), tuple(run['config']['classes'])
 
+# %% ../nbs/25_dashboard.ipynb #0695152c
 def data_sets(runs:list[dict])->list[dict]:
     "One run per data set (data folder and classes) that a page can browse: the default run's first, then comparisons' best, then other runs' best."
     seen, out = set(), []
@@ -86,11 +92,13 @@ def data_set_name(run:dict)->str:
     return (("the synthetic cohort in " if is_synthetic(run) else '') + (Path(d).name if d else 'data not recorded')
             + f" ({len(run['config']['classes'])} classes)")
 
+# %% ../nbs/25_dashboard.ipynb #d2403ede
 def same_data(runs:list[dict], base:dict)->list[dict]:
     "The runs trained on `base`'s data set: the comparisons' runs first (best first), then the others (ablation variants...)."
     compared = comparison_runs(runs)
     return [r for r in compared + [r for r in runs if r not in compared] if data_key(r) == data_key(base)]
 
+# %% ../nbs/25_dashboard.ipynb #3da05efa
 def runs_table(runs:list[dict])->pd.DataFrame:
     "One line per usable run, best first: name, model, variant, data, test balanced accuracy and what a reader must know."
     rows = [dict(run=str(Path(r['path']).relative_to(runs_dir().resolve())) if Path(r['path']).is_relative_to(runs_dir().resolve()) else r['id'],
@@ -179,6 +187,7 @@ def select_cells(cells:pd.DataFrame, # a predictions table
     if patient != 'all': keep &= cells.patient_id.astype(str) == patient
     return cells[keep]
 
+# %% ../nbs/25_dashboard.ipynb #5a9bd72b
 def cell_sets(cells:pd.DataFrame, # a predictions table
                    n:int=MAX_UPLOADS, # cells in a random draw
                    seed:int=0)->dict[str, list[str]]:
@@ -189,6 +198,7 @@ def cell_sets(cells:pd.DataFrame, # a predictions table
     draw = cells.path.sample(n, random_state=seed).tolist() if n else []
     return sets | {f"a random draw of {n} of the {len(cells)} test cells": draw}
 
+# %% ../nbs/25_dashboard.ipynb #bfd8825c
 def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     "The 0/1/2 mask of a cell: `masks/<name>` beside it when the data has one, else `stain_masks` of the image."
     from aml_nb.explain import stain_masks
@@ -202,6 +212,7 @@ def run_verdict(run:dict)->tuple[bool|None, str]:
     f = Path(run['path'])/'explain.json'
     return randomisation_verdict(read_json(f) if f.exists() else None)
 
+# %% ../nbs/25_dashboard.ipynb #e2889528
 def mil_table(runs:list[dict])->pd.DataFrame:
     "Patient-level balanced accuracy of MIL, the mean and the vote (with intervals) for every run that has a MIL model."
     from aml_nb.mil import mil_of
@@ -211,12 +222,14 @@ def mil_table(runs:list[dict])->pd.DataFrame:
         if f: rows += [dict(run=r['id'], **x) for x in read_json(f/'mil.json')['rows']]
     return pd.DataFrame(rows)
 
+# %% ../nbs/25_dashboard.ipynb #b25a2de7
 def cam_caption(method:str, cls:str, cam:np.ndarray)->str:
     "What a heatmap shows, in words (class-agnostic methods name no class; an empty map says so)."
     if not np.isfinite(cam).all() or cam.max() <= 0: return f"{method}: the heatmap is empty for this cell (no region raised the score)"
     what = 'the strongest patterns the network sees, whatever the class' if method == 'eigencam' else f'what raised the score of {cls}'
     return f"{method} heatmap: {what}; red = most, blue = least"
 
+# %% ../nbs/25_dashboard.ipynb #c2511835
 def cam_methods()->list[str]:
     "CAM methods the dashboard offers on this machine."
     return [m for m in CAM_METHODS if m != 'scorecam' or torch.cuda.is_available()]
@@ -240,6 +253,7 @@ def top_k(probs:np.ndarray, classes:list[str], k:int=3)->list[list[tuple[str, fl
     "The k most probable classes of each row, with their probabilities."
     return [[(classes[i], float(p[i])) for i in np.argsort(-p)[:k]] for p in probs]
 
+# %% ../nbs/25_dashboard.ipynb #1547f4b0
 def patient_summary(probs:np.ndarray, classes:list[str], names:list[str])->dict:
     "The patient-level prediction of several cells of one patient, and the cells that drove it."
     pred = predictions_table(names, ['?'] * len(names), probs, classes, ['upload'] * len(names))
@@ -262,6 +276,17 @@ def predict_and_explain(predictor, images:list[Image.Image], method:str='gradcam
     return probs, Explainer(predictor.model, method)(x, ks)
 
 # %% ../nbs/25_dashboard.ipynb #1a8e3f60
+def draw_heatmaps(predictor, images:list[Image.Image], result:dict, # from `analyse_cells`
+                  which, # indices of the cells to draw (those on the page)
+                  method:str='gradcam')->np.ndarray:
+    "Heatmaps (len(which), H, W) of some analysed cells, each for the class it was analysed for."
+    from aml_nb.explain import Explainer
+    which = list(which)
+    if not which: return np.zeros((0, predictor.img_size, predictor.img_size), np.float32)
+    x = torch.stack([predictor.transform(images[i]) for i in which]).to(predictor.dev)
+    return Explainer(predictor.model, method)(x, [result['targets'][i] for i in which])
+
+# %% ../nbs/25_dashboard.ipynb #1087042a
 def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', target:str|None=None,
                   cams:bool=True, # heatmaps of every cell too (False: only scores; `draw_heatmaps` draws the ones shown)
                   progress=None, # called with (cells done, cells in all) after each batch
@@ -278,16 +303,6 @@ def analyse_cells(predictor, images:list[Image.Image], method:str='gradcam', tar
     flagged = scores > predictor.gate.threshold if scores is not None else np.zeros(len(images), bool)
     out = dict(probs=probs, gate_score=scores, flagged=flagged, classes=predictor.classes, targets=ks)
     return out | dict(cams=draw_heatmaps(predictor, images, out, range(len(images)), method) if cams else None)
-
-def draw_heatmaps(predictor, images:list[Image.Image], result:dict, # from `analyse_cells`
-                  which, # indices of the cells to draw (those on the page)
-                  method:str='gradcam')->np.ndarray:
-    "Heatmaps (len(which), H, W) of some analysed cells, each for the class it was analysed for."
-    from aml_nb.explain import Explainer
-    which = list(which)
-    if not which: return np.zeros((0, predictor.img_size, predictor.img_size), np.float32)
-    x = torch.stack([predictor.transform(images[i]) for i in which]).to(predictor.dev)
-    return Explainer(predictor.model, method)(x, [result['targets'][i] for i in which])
 
 # %% ../nbs/25_dashboard.ipynb #a496610b
 def gate_note(predictor)->str|None:
@@ -420,6 +435,7 @@ def page_count(n:int, per_page:int=CELLS_PER_PAGE)->int:
     "Pages of `n` listed cells."
     return max(1, -(-n // per_page))
 
+# %% ../nbs/25_dashboard.ipynb #6b26429d
 def page_cells(order:list[int], page:int, per_page:int=CELLS_PER_PAGE)->list[int]:
     "The cells on page `page` (from 1) of the list in `order`."
     if not 1 <= page <= page_count(len(order), per_page): raise ValueError(f"page {page} of {page_count(len(order), per_page)}")
@@ -481,6 +497,7 @@ def fused_models(fusion_dir:Path|str)->list[str]:
     "The saved fused models of a fusion folder."
     return sorted(p.parent.name for p in Path(fusion_dir).glob('fused_*/model.safetensors'))
 
+# %% ../nbs/25_dashboard.ipynb #0c30b98b
 def fusion_patients(fusion_dir:Path|str)->list[str]:
     "The test patients of a fusion folder."
     return sorted(read_predictions(Path(fusion_dir)/'image'/'predictions.csv').patient_id.unique())
@@ -509,6 +526,7 @@ def load_run_of_fusion(fusion_dir:Path|str)->dict|None:
     try: return load_run(run_of_fusion(fusion_dir))
     except (OSError, ValueError): return None
 
+# %% ../nbs/25_dashboard.ipynb #3e3cd789
 def kept_cells(images:list[Image.Image], result:dict, # the cells and `analyse_cells`'s result
                include:bool=False)->list[Image.Image]:
     "The cells the image and fused answers use: those the gate did not flag, or (`include`) all."

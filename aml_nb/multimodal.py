@@ -83,6 +83,7 @@ def _loader(data, batch_size, shuffle=False, seed=0, workers=0):
     order = RandomSampler(data, generator=g) if shuffle else SequentialSampler(data)   # the order DataLoader(shuffle=) would take
     return DataLoader(data, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None, num_workers=workers)
 
+# %% ../nbs/19_multimodal.ipynb #2090687b
 @torch.inference_mode()
 def predict_fusion(net:FusionNet, data:FusionData, device:str='auto', batch_size:int=256)->dict:
     "Probabilities (n, K), modality weights (n, 2) or None, and the modalities each prediction used."
@@ -93,6 +94,7 @@ def predict_fusion(net:FusionNet, data:FusionData, device:str='auto', batch_size
     used = np.where(data.has_img.numpy() & data.has_gen.numpy(), 'image+genomics', np.where(data.has_img.numpy(), 'image', 'genomics'))
     return dict(probs=torch.cat(probs).numpy(), weights=torch.cat(ws).numpy() if ws else None, modalities=used.tolist())
 
+# %% ../nbs/19_multimodal.ipynb #9e88cfa6
 def fit_fusion(net:FusionNet, train:FusionData, val:FusionData|None=None, # model and data (val picks the best epoch)
                epochs:int=60, lr:float=3e-3, weight_decay:float=.05, batch_size:int=64,
                encoder_lr:float=1e-4, # learning rate of the image model when training end to end

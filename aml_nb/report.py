@@ -55,6 +55,7 @@ def readable(df:pd.DataFrame, digits:int=3)->pd.DataFrame:
     "A table for a reader: numbers rounded, columns in words."
     return df.round(digits).rename(columns=label)
 
+# %% ../nbs/21_report.ipynb #7d1a06bb
 _MD = str.maketrans({c: f'&#{ord(c)};' for c in '|[]\\`*~'})   # no link or image without brackets, no code span, emphasis or strike; pipes would break a table
 _EDGE_UNDERSCORE = re.compile(r'(?<![^\W_])_|_(?![^\W_])')   # `_` opens or closes emphasis only at a word's edge: fused_attention stays readable
 
@@ -62,6 +63,7 @@ def escape(x)->str:
     "A user-supplied name made inert in Markdown and HTML: markup characters, the brackets of links and images, and code and emphasis marks, as entities."
     return _EDGE_UNDERSCORE.sub('&#95;', html.escape(str(x)).translate(_MD))
 
+# %% ../nbs/21_report.ipynb #b1e0672f
 def md_table(df:pd.DataFrame, digits:int=3)->str:
     "A readable Markdown table whose text cells (names from folders and tables) cannot break it or become HTML."
     d = readable(df, digits)
@@ -268,6 +270,7 @@ def cells_to_decide(share:float, threshold:float=.2)->int|None:
     if d < 1e-9: return None
     return int(math.ceil(1.96 ** 2 * max(share * (1 - share), 1e-4) / d ** 2))
 
+# %% ../nbs/21_report.ipynb #819a3b76
 def blast_words(blast:dict)->str:
     "The blast share in plain words beside the WHO and ICC thresholds: context, never a diagnosis."
     lo, hi, key = (blast['corrected_lo'], blast['corrected_hi'], 'corrected') if 'corrected' in blast else (blast['lo'], blast['hi'], 'share')
@@ -294,6 +297,7 @@ def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
     idx = {c: i for i, c in enumerate(classes)}
     return confusion_matrix(p.label.map(idx), p.predicted.map(idx), labels=range(len(classes)))
 
+# %% ../nbs/21_report.ipynb #b833a645
 def differential_rows(d:dict, patient:str)->pd.DataFrame:
     "The rows of one `differential` for a CSV: one per cell type, the blast share repeated on each."
     b = d.get('blast') or {}
@@ -309,6 +313,7 @@ def row_blast(row)->dict|None:
     b = dict(count=int(row.blast_count), white=int(row.white), share=row.blast_share, lo=row.blast_lo, hi=row.blast_hi)
     return b if pd.isna(row.blast_corrected) else b | dict(corrected=row.blast_corrected, corrected_lo=row.blast_corrected_lo, corrected_hi=row.blast_corrected_hi)
 
+# %% ../nbs/21_report.ipynb #edf201dd
 def _our_differential(f:Path)->bool:
     "Whether `f` is a differential aml_nb wrote (its header)."
     try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') == DIFFERENTIAL_COLUMNS
