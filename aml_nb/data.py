@@ -12,9 +12,9 @@ from .image_files import IMAGE_EXTS, OTHER_IMAGE_EXTS, PIL_FORMATS, load_rgb, im
 __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'SPLITS', 'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES',
            'SITE_BY_PREFIX', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'cell_table',
            'report_row', 'row_name', 'validate_table', 'read_class_folders', 'read_lmu_annotations', 'read_lmu',
-           'read_patient_table', 'read_patient_folders', 'join_cell_types', 'join_demographics', 'site_by_name',
+           'read_patient_table', 'join_cell_types', 'join_demographics', 'read_patient_folders', 'site_by_name',
            'assign_sites', 'detect_layout', 'duplicate_report', 'read_cells', 'split_table', 'split_hash',
-           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'summarize', 'site_warnings', 'format_summary']
+           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'site_warnings', 'summarize', 'format_summary']
 
 # %% ../nbs/01_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -40,10 +40,12 @@ def report_row(path, problem:str, action:str='skipped')->dict:
     "One line of a reader's report: which file, what was wrong, what was done."
     return dict(path=str(path), problem=problem, action=action)
 
+# %% ../nbs/01_data.ipynb #2721967a
 def row_name(i:int)->str:
     "How every validator names the `i`-th (0-based) data row of a table: 'row 1' is the first row below the header."
     return f"row {i + 1}"
 
+# %% ../nbs/01_data.ipynb #42be3fd0
 def validate_table(t:pd.DataFrame, # a CellTable
                    min_classes:int=2, # a classifier needs at least two classes
                   )->pd.DataFrame:
@@ -181,6 +183,26 @@ def read_patient_table(path:Path|str, # a per-patient CSV keyed by `patient_id`
     if 'age' in pt: pt['age'] = pd.to_numeric(pt.age)
     return pt
 
+# %% ../nbs/01_data.ipynb #a36e69ba
+def join_cell_types(t:pd.DataFrame, root:Path)->pd.DataFrame:
+    "Add `cell_type` from `<root>/cell_types.csv` (path relative to root, cell_type); a cell it does not list is reported."
+    ct = pd.read_csv(root/'cell_types.csv', dtype=str, keep_default_na=False).set_index('path').cell_type
+    rel = t.path.map(lambda p: Path(p).relative_to(root).as_posix())
+    t['cell_type'] = rel.map(ct).fillna(rel.map(lambda r: ct.get(str(root/r), pd.NA)))   # cohorts written before relative paths
+    for p in t.path[t.cell_type.isna()]: t.attrs['report'].append(report_row(p, "no row in cell_types.csv", 'kept, cell type unknown'))
+    return t
+
+# %% ../nbs/01_data.ipynb #8018d3e5
+def join_demographics(t:pd.DataFrame, pt:pd.DataFrame, source='metadata')->pd.DataFrame:
+    "Join `sex, age, site` from a per-patient table into the CellTable; report patients on one side only."
+    have, listed = set(t.patient_id), set(pt.patient_id)
+    for p in sorted(have - listed): t.attrs['report'].append(report_row(p, f"patient has images but no row in {source}", 'kept, demographics missing'))
+    for p in sorted(listed - have): t.attrs['report'].append(report_row(p, f"patient listed in {source} but has no images", 'ignored'))
+    cols = ['patient_id'] + [c for c in DEMOGRAPHIC_COLUMNS if c in pt]
+    out = t.drop(columns=[c for c in cols[1:] if c in t]).merge(pt[cols], on='patient_id', how='left')
+    out.attrs = t.attrs
+    return out
+
 # %% ../nbs/01_data.ipynb #8f123180
 def read_patient_folders(root:Path|str, # `<root>/<subtype>/<patient_id>/*`
                          metadata:Path|str|None=None, # per-patient CSV; default `<root>/patients.csv` if present
@@ -207,24 +229,6 @@ def read_patient_folders(root:Path|str, # `<root>/<subtype>/<patient_id>/*`
     if metadata: t = join_demographics(t, read_patient_table(metadata), metadata)
     if (root/'cell_types.csv').exists(): t = join_cell_types(t, root)
     return validate_table(t)
-
-def join_cell_types(t:pd.DataFrame, root:Path)->pd.DataFrame:
-    "Add `cell_type` from `<root>/cell_types.csv` (path relative to root, cell_type); a cell it does not list is reported."
-    ct = pd.read_csv(root/'cell_types.csv', dtype=str, keep_default_na=False).set_index('path').cell_type
-    rel = t.path.map(lambda p: Path(p).relative_to(root).as_posix())
-    t['cell_type'] = rel.map(ct).fillna(rel.map(lambda r: ct.get(str(root/r), pd.NA)))   # cohorts written before relative paths
-    for p in t.path[t.cell_type.isna()]: t.attrs['report'].append(report_row(p, "no row in cell_types.csv", 'kept, cell type unknown'))
-    return t
-
-def join_demographics(t:pd.DataFrame, pt:pd.DataFrame, source='metadata')->pd.DataFrame:
-    "Join `sex, age, site` from a per-patient table into the CellTable; report patients on one side only."
-    have, listed = set(t.patient_id), set(pt.patient_id)
-    for p in sorted(have - listed): t.attrs['report'].append(report_row(p, f"patient has images but no row in {source}", 'kept, demographics missing'))
-    for p in sorted(listed - have): t.attrs['report'].append(report_row(p, f"patient listed in {source} but has no images", 'ignored'))
-    cols = ['patient_id'] + [c for c in DEMOGRAPHIC_COLUMNS if c in pt]
-    out = t.drop(columns=[c for c in cols[1:] if c in t]).merge(pt[cols], on='patient_id', how='left')
-    out.attrs = t.attrs
-    return out
 
 # %% ../nbs/01_data.ipynb #08f678ad
 SITE_BY_PREFIX = {**dict.fromkeys(LMU_CLASSES, 'Munich'),   # AML-Cytomorphology_LMU (Matek et al. 2019): white background
@@ -280,6 +284,7 @@ def duplicate_report(t:pd.DataFrame)->list[dict]:
             if where: out.append(report_row(r.path, f"identical to {first.path} ({' and '.join(f'{w} {getattr(first, w)} vs {getattr(r, w)}' for w in where)})", 'kept'))
     return out
 
+# %% ../nbs/01_data.ipynb #2e72f5dd
 def read_cells(root:Path|str, # a folder in any supported layout
                layout:str='auto', # 'auto' or one of READERS
                **kwargs, # passed to the reader (e.g. `validate=False` to skip decoding every image)
@@ -366,6 +371,7 @@ def pack_real_cells(src:Path|str, # a pre-split class-folder collection (blood9)
     (dest/'index.json').write_text(json.dumps(index))
     return index
 
+# %% ../nbs/01_data.ipynb #907a5975
 def write_real_cells(out:Path|str, # the folder to create: <out>/{train,val,test}/<class>/<name>.png
                      src:Path|str|None=None, # the packed cells (default: those shipped with aml_nb)
                     )->pd.DataFrame: # the cells read back as a pre-split CellTable
@@ -402,6 +408,16 @@ def real_cell_sample(n:int=36, # how many cells (spread over the classes)
     return [sheets[c['sheet']].crop(((c['i'] % cols) * px, (c['i'] // cols) * px, (c['i'] % cols + 1) * px, (c['i'] // cols + 1) * px)) for c in pick]
 
 # %% ../nbs/01_data.ipynb #2c57a00d
+def site_warnings(t:pd.DataFrame)->list[str]:
+    "Plain-words warnings for classes that come from one site only, a site other than the one most cells come from."
+    if 'site' not in t: return []
+    known = t[t.site != 'unknown']
+    if known.site.nunique() < 2: return []
+    main, per = known.site.value_counts().index[0], known.groupby('label').site.unique()   # a class of the main site alone is the usual case
+    return [f"every {c} cell ({(known.label == c).sum()}) comes from {s[0]}: a model can learn {s[0]}'s stain and scanner instead of the cell; "
+            f"judge it on cells of {c} from another site, or with stain augmentation and `aml-nb robustness`" for c, s in per.items() if len(s) == 1 and s[0] != main]
+
+# %% ../nbs/01_data.ipynb #e295a88c
 def summarize(t:pd.DataFrame)->dict:
     "Counts per class x split, per patient, and the reader's report, as DataFrames."
     split = t.split.fillna('unsplit')
@@ -413,15 +429,7 @@ def summarize(t:pd.DataFrame)->dict:
                 patients_per_class=patients, by_site=by_site, site_warnings=site_warnings(t),
                 report=pd.DataFrame(t.attrs.get('report', []), columns=['path', 'problem', 'action']))
 
-def site_warnings(t:pd.DataFrame)->list[str]:
-    "Plain-words warnings for classes that come from one site only, a site other than the one most cells come from."
-    if 'site' not in t: return []
-    known = t[t.site != 'unknown']
-    if known.site.nunique() < 2: return []
-    main, per = known.site.value_counts().index[0], known.groupby('label').site.unique()   # a class of the main site alone is the usual case
-    return [f"every {c} cell ({(known.label == c).sum()}) comes from {s[0]}: a model can learn {s[0]}'s stain and scanner instead of the cell; "
-            f"judge it on cells of {c} from another site, or with stain augmentation and `aml-nb robustness`" for c, s in per.items() if len(s) == 1 and s[0] != main]
-
+# %% ../nbs/01_data.ipynb #519f170d
 def format_summary(s:dict)->str:
     "A plain-text rendering of `summarize` for the terminal."
     out = [f"{s['cells']} cells, {s['classes']} classes, {s['patients'] or 'unknown'} patients", '', s['by_class'].to_string()]

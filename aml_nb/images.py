@@ -13,8 +13,8 @@ from .image_files import MAX_PIXELS, _opened, load_rgb, shape_problem
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX',
-           'JPEG_DECODERS', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'load_cell',
-           'normalize', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer',
+           'JPEG_DECODERS', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'normalize',
+           'load_cell', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer',
            'cell_colours', 'StainNorm', 'hed_scale', 'StainAugment', 'background', 'zoom', 'jitter', 'BatchAugment',
            'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count', 'set_threads']
 
@@ -38,6 +38,7 @@ def aug_params(aug:str|float)->dict:
     s = aug_strength(aug)
     return dict(min_area=1 - (1 - AUG_MAX['min_area']) * s, jitter=tuple(j * s for j in AUG_MAX['jitter']))
 
+# %% ../nbs/02_images.ipynb #7e34ca4d
 class Rot90:
     "Rotate by a random multiple of 90 degrees (torchvision has no such transform)."
     def __call__(self, x): return torch.rot90(x, int(torch.randint(4, ())), dims=(-2, -1))
@@ -47,6 +48,7 @@ class _PerCell:
     def __init__(self, f): self.f = f
     def __call__(self, x): return self.f(x[None])[0]
 
+# %% ../nbs/02_images.ipynb #ea0bad61
 def cell_transforms(img_size:int, # the model's input side in pixels
                     train:bool=False, # add augmentation
                     aug:str|float='strong', # augmentation strength in [0, 1] or a level name (used when train)
@@ -72,13 +74,7 @@ def decode_size(img_size:int, # the model's input side
     "The side cells are decoded at: the model's own, or 1.25x for training crops (sharp, not upsampled)."
     return math.ceil(img_size * 1.25) if train else img_size
 
-def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
-              size:int, # decode (JPEGs at reduced scale) and resize to `size` x `size`: an `img_size` or a `decode_size`
-              **kwargs, # `max_pixels`, `name`: as for `load_rgb`
-             )->torch.Tensor: # (3, size, size) uint8
-    "A cell as a model's uint8 input: `load_rgb(decode_size=size)`, then the evaluation transform's (bilinear) resize."
-    return T.functional.pil_to_tensor(load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR))
-
+# %% ../nbs/02_images.ipynb #28b53e1f
 def normalize(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
               mean=IMAGENET_MEAN, std=IMAGENET_STD, # the model's normalisation
               stain_norm=None, # the run's `StainNorm`, applied first (as in every path that feeds its model)
@@ -87,6 +83,14 @@ def normalize(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
     m, s = (torch.tensor(v, device=x.device).view(-1, 1, 1) for v in (mean, std))
     x = x.float() / 255 if x.dtype == torch.uint8 else x
     return ((stain_norm(x) if stain_norm else x) - m) / s
+
+# %% ../nbs/02_images.ipynb #4e89548d
+def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
+              size:int, # decode (JPEGs at reduced scale) and resize to `size` x `size`: an `img_size` or a `decode_size`
+              **kwargs, # `max_pixels`, `name`: as for `load_rgb`
+             )->torch.Tensor: # (3, size, size) uint8
+    "A cell as a model's uint8 input: `load_rgb(decode_size=size)`, then the evaluation transform's (bilinear) resize."
+    return T.functional.pil_to_tensor(load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR))
 
 # %% ../nbs/02_images.ipynb #10b7f198
 class CellDataset(Dataset):
@@ -147,6 +151,7 @@ def decode_cells(paths:list[str], size:int, # the images, and the side they are 
         out[torch.tensor(todo[k:k + len(b)], device=device)] = b.to(device); k += len(b)
     return out
 
+# %% ../nbs/02_images.ipynb #44909a87
 def random_theta(n:int, g:torch.Generator, # how many, and the generator to draw from
                  min_area:float=.6, # smallest crop, as a share of the image area (aspect ratio 3/4..4/3)
                  scale_jitter:float=0., # then zoomed in or out by a factor up to 1 + this (log-uniform)
@@ -162,6 +167,7 @@ def random_theta(n:int, g:torch.Generator, # how many, and the generator to draw
     c, s = torch.tensor([1., 0., -1., 0.])[k], torch.tensor([0., 1., 0., -1.])[k]   # exact quarter turns
     return torch.stack([torch.stack([w * fx * c, -w * fx * s, cx], -1), torch.stack([h * fy * s, h * fy * c, cy], -1)], 1)
 
+# %% ../nbs/02_images.ipynb #65f80bb9
 def warp(x:torch.Tensor, theta:torch.Tensor, img_size:int,
          fill:torch.Tensor|None=None, # (B, 3) colour of what lies outside the image (default: the image mirrored)
         )->torch.Tensor:
@@ -186,6 +192,7 @@ def lab_stats(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
     c = COLOUR_SPACES[space][0](x.float())
     return torch.cat([c.mean((2, 3)), c.std((2, 3))], 1)
 
+# %% ../nbs/02_images.ipynb #60fae778
 def colour_transfer(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
                     target:torch.Tensor, # (6,) or (B, 6): the channel means and spreads to give each image (`lab_stats`)
                     space:str='lab', # a key of COLOUR_SPACES
@@ -207,6 +214,7 @@ def cell_colours(cells:torch.Tensor, # cells (N, 3, H, W), uint8 or floats in [0
     "The colour statistics of many cells, a chunk at a time."
     return torch.cat([lab_stats(_unit(cells[i:i + chunk]), space) for i in range(0, len(cells), chunk)]).cpu()
 
+# %% ../nbs/02_images.ipynb #0be78608
 class StainNorm:
     "A run's stain normalisation: every cell's colours mapped to one target before the model sees it ('none': unchanged)."
     def __init__(self, method:str='none', # one of STAIN_NORMS
@@ -254,6 +262,7 @@ def hed_scale(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
     stains = torch.einsum('ji,bjhw->bihw', torch.linalg.inv(m), od) * a.to(x).view(-1, 3, 1, 1)
     return torch.exp(-torch.einsum('ji,bjhw->bihw', m, stains)).clamp(0, 1)
 
+# %% ../nbs/02_images.ipynb #c24f8452
 class StainAugment:
     "Stain augmentation of a batch: HED jitter of stain amounts, and a share of the cells re-normalised towards other training cells' colours."
     def __init__(self, strength:float=0., # 0: off; 1: STAIN_MAX
@@ -306,6 +315,7 @@ def jitter(x:torch.Tensor, # (B, 3, H, W) in [0, 1]
     m = torch.linalg.inv(_YIQ).to(x) @ rot @ _YIQ.to(x)
     return torch.einsum('bij,bjhw->bihw', m, x).clamp(0, 1)
 
+# %% ../nbs/02_images.ipynb #c29a4635
 class BatchAugment:
     "The training transform of `cell_transforms` for a whole batch of decoded uint8 cells, on the batch's device."
     def __init__(self, img_size:int, aug:str|float='strong', mean=IMAGENET_MEAN, std=IMAGENET_STD,
@@ -341,6 +351,7 @@ def jpeg_decoder(decoder:str, device)->str:
     if decoder not in JPEG_DECODERS: raise ValueError(f"decoder must be one of {JPEG_DECODERS}, not {decoder!r}")
     return ('torchvision' if torch.device(device).type == 'cuda' else 'pil') if decoder == 'auto' else decoder
 
+# %% ../nbs/02_images.ipynb #25b0f72a
 def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
     "The bytes of a JPEG file of acceptable size (header checked by Pillow's JPEG reader only), else None (for the Pillow path)."
     try:
@@ -349,6 +360,7 @@ def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
     except (OSError, Image.UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError, ValueError): return None
     return data if shape_problem(w, h, max_pixels) is None else None
 
+# %% ../nbs/02_images.ipynb #abd2172b
 def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resize to
                  device='cpu', # where to decode (nvJPEG on a GPU)
                 )->list[torch.Tensor|None]: # (3, size, size) uint8 on `device`, or None where decoding failed
