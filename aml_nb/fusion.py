@@ -54,7 +54,6 @@ class FusionInputs:
         pg = self.g.reindex(pd.Index(who).astype(str)); label = self.table.groupby('patient_id').label.first()
         return FusionData(pe, self.encoder.transform(pg), has_profile(pg).to_numpy(), label.loc[who].map({c: i for i, c in enumerate(self.classes)}).to_numpy()), who
 
-# %% ../nbs/20_fusion.ipynb #ced3b378
 def fusion_inputs(run:Path, g:pd.DataFrame, # a sealed run and a validated genomic table (`read_genomics`)
                   data:Path|str|None=None, schema:dict|None=None, device:str='auto', progress:bool=True)->FusionInputs:
     "The run's cells with their embeddings and their patients' encoded profiles (encoder fitted on training patients)."
