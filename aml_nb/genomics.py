@@ -33,6 +33,7 @@ class Field:
         if self.kind not in FIELD_KINDS: raise ValueError(f"field kind {self.kind!r} is not one of {FIELD_KINDS}")
         if self.kind == 'category' and not self.values: raise ValueError("a 'category' field needs its allowed values")
 
+# %% ../nbs/04_genomics.ipynb #4ac4b014
 GENOMIC_SCHEMA = {
     **{g: Field('binary', f"{g.replace('_', '-')} mutation detected (1) or not (0)") for g in MUTATIONS},
     **{f'{g}_vaf': Field('fraction', f"variant allele fraction of the {g} mutation", 'fraction') for g in MUTATIONS if g != 'FLT3_ITD'},
@@ -61,6 +62,7 @@ def fields_from_json(d:dict)->dict[str, Field]:
     "A schema from its JSON form {column: {kind, doc, ...}} (lists back to tuples)."
     return {c: Field(**{k: tuple(v) if k == 'values' else v for k, v in f.items()}) for c, f in d.items()}
 
+# %% ../nbs/04_genomics.ipynb #dd448ec1
 def load_schema(path:Path|str)->dict[str, Field]:
     "A schema from JSON: {column: {kind, doc, unit, lo, hi, values, log}}."
     try: raw = json.loads(Path(path).read_text())
@@ -95,6 +97,7 @@ def raw_genomics(src)->tuple[str, pd.DataFrame]:
     df = df.rename(columns=lambda c: str(c).strip())
     return name, df.map(lambda v: '' if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)).reset_index(drop=True)
 
+# %% ../nbs/04_genomics.ipynb #18b413f5
 def read_genomics(src, # a CSV or Parquet path, or a DataFrame
                   schema:dict|None=None, # column -> Field (default GENOMIC_SCHEMA)
                   ignore:tuple=METADATA_COLUMNS, # other columns allowed and not used

@@ -24,6 +24,7 @@ def vit_reshape(model:nn.Module)->Callable:
     n, (h, w) = model.num_prefix_tokens, model.patch_embed.grid_size
     return lambda t: t[:, n:].reshape(t.shape[0], h, w, t.shape[-1]).permute(0, 3, 1, 2)
 
+# %% ../nbs/05_models.ipynb #34e01b71
 @dataclass(frozen=True)
 class Family:
     "What aml_nb needs to know about one model family."
@@ -40,6 +41,7 @@ FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16
             Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), lambda m: m.blocks[len(m.blocks) // 2], vit_reshape, sized=True,
                    search=(('lr', 1e-4, 2e-3), ('drop_path', 0., .25)))]   # patch16 ViTs: from scratch a ViT diverges where a CNN is fine
 
+# %% ../nbs/05_models.ipynb #11286452
 ARCHS = ['convnext_atto', 'convnext_femto', 'convnext_pico', 'convnext_nano', 'convnext_tiny', 'convnext_small', 'convnext_base',
          'resnet18', 'resnet50', 'vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'] # tested names
 
@@ -91,6 +93,7 @@ def hub_reachable(timeout:float=4.)->bool:
         try: f.result(timeout=timeout); return True
         except Exception: return False
 
+# %% ../nbs/05_models.ipynb #eab219a0
 def create_model(arch:str, # a timm name of a supported family, e.g. 'convnext_tiny'
                  num_classes:int, # size of the classifier head
                  weights:str|Path|None=None, # None (scratch), a local checkpoint file, or 'hub'
@@ -119,19 +122,23 @@ def cam_target_layers(model:nn.Module, img_size:int)->list[nn.Module]:
     layers = family(model.default_cfg['architecture']).cam_layers
     return [next((get for stride, get in layers if img_size // stride >= MIN_CAM_GRID), layers[-1][1])(model)]
 
+# %% ../nbs/05_models.ipynb #67359246
 def cam_reshape(model:nn.Module)->Callable|None:
     "The `reshape_transform` pytorch-grad-cam needs for this model (None for CNNs)."
     f = family(model.default_cfg['architecture']).cam_reshape
     return f(model) if f else None
 
+# %% ../nbs/05_models.ipynb #0581076b
 def middle_layer(model:nn.Module)->nn.Module:
     "The middle layer whose pooled output the out-of-distribution gate reads beside the embedding (low-level, domain-revealing features)."
     return family(model.default_cfg['architecture']).middle(model)
 
+# %% ../nbs/05_models.ipynb #e5dcfc5e
 def pool(t:torch.Tensor)->torch.Tensor:
     "A layer's output as one vector per image: the mean over positions (B, C, H, W) or over tokens (B, N, C)."
     return t.mean((2, 3)) if t.ndim == 4 else t.mean(1)
 
+# %% ../nbs/05_models.ipynb #2c3c8d6e
 def pixel_stats(x:torch.Tensor, # a batch of images (B, 3, H, W), as the model gets them
                 grid:int=4, # the layout, as grid x grid mean colours
                )->torch.Tensor:
@@ -140,15 +147,18 @@ def pixel_stats(x:torch.Tensor, # a batch of images (B, 3, H, W), as the model g
     sharp = (x[..., 1:, :] - x[..., :-1, :]).abs().mean((2, 3)) + (x[..., :, 1:] - x[..., :, :-1]).abs().mean((2, 3))
     return torch.cat([torch.nn.functional.adaptive_avg_pool2d(x, grid).flatten(1), x.std((2, 3)), sharp], 1)
 
+# %% ../nbs/05_models.ipynb #1cbbe375
 def embed(model:nn.Module, x:torch.Tensor)->torch.Tensor:
     "The pooled feature vector before the classifier (used by fusion, MIL and the out-of-distribution gate)."
     return model.forward_head(model.forward_features(x), pre_logits=True)
 
+# %% ../nbs/05_models.ipynb #c71f19a0
 def model_norm(model:nn.Module)->tuple[tuple, tuple]:
     "The (mean, std) the model's inputs are normalised with."
     c = model.pretrained_cfg
     return tuple(c.get('mean', IMAGENET_MEAN)), tuple(c.get('std', IMAGENET_STD))
 
+# %% ../nbs/05_models.ipynb #e81c6740
 def model_stain(model:nn.Module)->StainNorm:
     "The stain normalisation the model was trained with (recorded in its file; `load_model` sets it), applied before `model_norm`."
     return getattr(model, 'stain_norm', None) or StainNorm()
@@ -168,6 +178,7 @@ def resolve_device(device:str='auto')->torch.device:
     if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"device {device!r} asked for, but no CUDA GPU is available")
     return d
 
+# %% ../nbs/05_models.ipynb #ef01d952
 def world_rank()->tuple[int, int]:
     "(world size, rank) of this process: from torchrun's environment, else (1, 0)."
     return int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('RANK', 0))
@@ -181,6 +192,7 @@ def save_weights(net:nn.Module, path:Path|str, info:dict, # the network, the fil
     sd = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items() if not (skip and k.startswith(skip))}
     return atomic_write(path, lambda p: save_file(sd, str(p), metadata={key: json.dumps(info)}))
 
+# %% ../nbs/05_models.ipynb #d9d1e582
 def weights_info(path:Path|str, key:str='aml_nb', what:str='model')->dict:
     "The `info` that `save_weights` stored under `key`; a ValueError naming the file when it is not an aml_nb `what`."
     try:
@@ -189,6 +201,7 @@ def weights_info(path:Path|str, key:str='aml_nb', what:str='model')->dict:
     if key not in meta: raise ValueError(f"{path}: not an aml_nb {what} (no {key} metadata)")
     return json.loads(meta[key])
 
+# %% ../nbs/05_models.ipynb #17b73a8c
 def save_model(model:nn.Module, path:Path|str, arch:str, classes:list[str], img_size:int, **meta)->Path:
     "Write `model`'s weights and what rebuilds it (arch, classes, img_size, `meta`) to a safetensors file."
     return save_weights(model, path, dict(arch=arch, classes=list(classes), img_size=int(img_size), **meta))
@@ -197,6 +210,7 @@ def model_info(path:Path|str)->dict:
     "The metadata `save_model` stored in a weights file."
     return weights_info(path)
 
+# %% ../nbs/05_models.ipynb #007a133c
 def load_model(path:Path|str, # a file written by `save_model`
                classes:list[str]|None=None, # refuse the file unless its classes are exactly these
                arch:str|None=None, # refuse the file unless it is this architecture

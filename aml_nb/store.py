@@ -12,7 +12,7 @@ from .data import read_cells, split_table, split_hash, SPLITS
 # %% auto #0
 __all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'migrate', 'write_json', 'read_json',
            'file_sha256', 'json_sha', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
-           'check_artefact', 'run_identity', 'stale', 'members_identity', 'members_stale', 'stale_identity', 'lock',
+           'check_artefact', 'run_identity', 'stale_identity', 'stale', 'members_identity', 'members_stale', 'lock',
            'owned_folder', 'owned_file', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
            'run_cells', 'cells_sha', 'folder_bytes', 'store_summary']
 
@@ -94,6 +94,7 @@ class Kind:
     files:tuple # what its manifest seals ('*' in a path: any one name)
     derived_from:str|None=None # the kind it is computed from, if any
 
+# %% ../nbs/03_store.ipynb #8d72d993
 RUN_FILES = ('config.json', 'classes.json', 'model.safetensors', 'history.csv', 'train.json', 'split.csv',
              'predictions.csv', 'val_predictions.csv', 'metrics.json', 'fairness.json', 'ood.json', 'ood.safetensors', 'explain.json',
              'robustness.json')
@@ -108,6 +109,7 @@ KINDS = {k.name: k for k in [
     Kind('ablation', 'ablation.json', ('ablation.json', 'ablation.csv'))]}
 FORMAT = 2 # of manifest.json; format 1 (a bare {file: {bytes, sha256}}) is still read
 
+# %% ../nbs/03_store.ipynb #b1a71cbf
 def sealed_files(folder:Path, kind:str)->list[str]:
     "The files of `folder` that a manifest of `kind` seals (those of its patterns that exist)."
     out = []
@@ -129,6 +131,7 @@ def unseal(folder:Path|str):
     "Mark a folder as being rewritten: its manifest goes first."
     (Path(folder)/'manifest.json').unlink(missing_ok=True)
 
+# %% ../nbs/03_store.ipynb #c84057f7
 def manifest(folder:Path|str)->dict:
     "A folder's manifest in today's form (format 1 read as files only)."
     m = read_json(Path(folder)/'manifest.json')
@@ -164,6 +167,14 @@ def run_identity(run:Path|str)->dict:
     run = check_artefact(run); files = manifest(run)['files']
     return dict(run=Path(run).name, config=files['config.json']['sha256'][:16], weights=files['model.safetensors']['sha256'][:16])
 
+# %% ../nbs/03_store.ipynb #42299e31
+def stale_identity(run:Path, was:dict)->str|None:
+    "Why the run `run` is no longer the one whose identity `was` recorded, or None."
+    why = artefact_problem(run)
+    if why: return f"its run {run.name} is not usable ({why})"
+    now = run_identity(run); diff = [k for k in ('config', 'weights') if was.get(k) != now[k]]
+    return f"its run {run.name} changed since ({' and '.join(diff)} differ)" if diff else None
+
 # %% ../nbs/03_store.ipynb #6d3c4587
 def stale(folder:Path|str, run:Path|str)->str|None:
     "Why the derived `folder` no longer matches `run` (or is not usable), or None when it can be reused."
@@ -172,10 +183,12 @@ def stale(folder:Path|str, run:Path|str)->str|None:
     was = manifest(folder).get('made_from')
     return stale_identity(Path(run), was) if was else "it does not record what it was made from"
 
+# %% ../nbs/03_store.ipynb #2c51d0cb
 def members_identity(folder:Path|str, runs:list)->dict:
     "`made_from` of a table made from runs (comparison, ablation): each run's identity, by its path relative to `folder`."
     return dict(runs={os.path.relpath(r, folder): run_identity(r) for r in runs})
 
+# %% ../nbs/03_store.ipynb #229c45ce
 def members_stale(folder:Path|str)->str|None:
     "Why a comparison or ablation no longer matches its runs (one was retrained, damaged or removed), or None."
     why = artefact_problem(folder)
@@ -186,13 +199,6 @@ def members_stale(folder:Path|str)->str|None:
         why = stale_identity(Path(folder)/rel, ident)
         if why: return why
     return None
-
-def stale_identity(run:Path, was:dict)->str|None:
-    "Why the run `run` is no longer the one whose identity `was` recorded, or None."
-    why = artefact_problem(run)
-    if why: return f"its run {run.name} is not usable ({why})"
-    now = run_identity(run); diff = [k for k in ('config', 'weights') if was.get(k) != now[k]]
-    return f"its run {run.name} changed since ({' and '.join(diff)} differ)" if diff else None
 
 # %% ../nbs/03_store.ipynb #7dfcd781
 def _lock_path(path:Path)->Path:
@@ -279,6 +285,7 @@ def find_runs(root:Path|str)->list[Path]:
     root = Path(root)
     return sorted(p.parent for p in root.rglob('config.json') if p.parent.name != 'checkpoint') if root.exists() else []
 
+# %% ../nbs/03_store.ipynb #3b7a015d
 def load_runs(root:Path|str)->tuple[list[dict], list[dict]]:
     "(usable runs, [{path, problem}] for the unusable ones) under `root`."
     ok, bad = [], []
@@ -344,6 +351,7 @@ def folder_bytes(folder:Path)->int:
     "Bytes of every file under `folder`."
     return sum(p.stat().st_size for p in Path(folder).rglob('*') if p.is_file())
 
+# %% ../nbs/03_store.ipynb #c2decc0f
 def store_summary(root:Path|str)->pd.DataFrame:
     "One row per run under `root`: its size, its checkpoint's size (resume state), its derived folders and whether it is sealed."
     rows = []

@@ -44,6 +44,7 @@ def soft(d:np.ndarray, size:int, width:float=1.0)->np.ndarray:
     "Coverage in [0, 1] from a signed distance (negative inside), blurred over `width` pixels."
     return np.clip(.5 - d * size / width, 0, 1)
 
+# %% ../nbs/06_synth.ipynb #09cc3dd4
 def blob(y, x, cy, cx, r, rng, wobble=.06, k=5)->np.ndarray:
     "Signed distance to a wobbly disc of radius `r` at (cy, cx): a cell or nucleus outline."
     dy, dx = y - cy, x - cx
@@ -58,10 +59,12 @@ def capsule(y, x, p, q, r)->np.ndarray:
     d = q - p; t = np.clip(((y - p[0]) * d[0] + (x - p[1]) * d[1]) / max(float(d @ d), 1e-9), 0, 1)
     return np.hypot(y - p[0] - t * d[0], x - p[1] - t * d[1]) - r
 
+# %% ../nbs/06_synth.ipynb #099e75ab
 def noise(size:int, scale:int, rng)->np.ndarray:
     "Smooth noise in [-1, 1]: a `scale`x`scale` random field upsampled to `size` (chromatin texture)."
     return np.clip(zoom(rng.uniform(-1, 1, (scale, scale)).astype(np.float32), size / scale, order=1)[:size, :size], -1, 1)
 
+# %% ../nbs/06_synth.ipynb #a17f9205
 def paint(img:np.ndarray, alpha:np.ndarray, colour)->None:
     "Composite `colour` over `img` (H, W, 3) in place with coverage `alpha`."
     img += alpha[..., None] * (np.asarray(colour, np.float32) - img)

@@ -193,7 +193,7 @@ def test_one_image_opener_and_ghostscript_never_reached(tmp_path):
     root = Path(__file__).resolve().parent.parent
     calls = [(f.name, i) for d in ('aml_nb', 'app') for f in (root/d).rglob('*.py') for i, l in enumerate(f.read_text().splitlines())
              if re.search(r'Image\.open\(', l)]
-    assert [c[0] for c in calls] == ['data.py'], calls   # the one, inside `_opened` with its allow-list
+    assert [c[0] for c in calls] == ['image_files.py'], calls   # the one, inside `_opened` with its allow-list
     (tmp_path/'masks').mkdir(); Image.new('RGB', (40, 40), 'white').save(tmp_path/'cell.png')
     (tmp_path/'masks'/'cell.png').write_bytes(b'%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n(pwned) print showpage\n')
     with pytest.raises(ValueError, match='masks/cell.png: not an image'): cell_mask(tmp_path/'cell.png', Image.new('RGB', (40, 40)))
