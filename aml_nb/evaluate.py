@@ -26,6 +26,7 @@ def predictions_table(paths, labels, probs:np.ndarray, classes:list[str], patien
                            predicted=[classes[i] for i in probs.argmax(1)], confidence=probs.max(1)))
     return pd.concat([df, pd.DataFrame(probs, columns=prob_columns(classes), index=df.index)], axis=1)
 
+# %% ../nbs/10_evaluate.ipynb #d41ff416
 CELL_CONTEXT = ('sex', 'age', 'site', 'cell_type') # CellTable columns carried into predictions (fairness groups, cell types)
 
 def cell_predictions(table:pd.DataFrame, # the CellTable rows that were scored
@@ -37,7 +38,7 @@ def cell_predictions(table:pd.DataFrame, # the CellTable rows that were scored
     for k, v in extra.items(): p[k] = v
     return p
 
-# %% ../nbs/10_evaluate.ipynb #bfcee65a
+# %% ../nbs/10_evaluate.ipynb #4e5cadfd
 TEXT_COLUMNS = ('path', 'patient_id', 'label', 'predicted', 'error', 'model', 'modalities', 'sex', 'site', 'cell_type') # names, kept as text
 FORMULA_START = ('=', '+', '-', '@', '\t', '\r') # a spreadsheet runs a cell that starts with one of these as a formula
 
@@ -45,6 +46,7 @@ def safe_cell(v)->str:
     "A text cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe (OWASP's CSV-injection rule)."
     s = str(v); return "'" + s if s.startswith(FORMULA_START) else s
 
+# %% ../nbs/10_evaluate.ipynb #6025bac5
 def _unsafe_cell(v):
     "The name `safe_cell` was given."
     return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START) else v
@@ -53,11 +55,13 @@ def csv_safe(df:pd.DataFrame)->pd.DataFrame:
     "`df` with every name column (TEXT_COLUMNS) made spreadsheet-safe, for a CSV a person may open in a spreadsheet."
     return df.assign(**{c: df[c].map(lambda v: v if pd.isna(v) else safe_cell(v)) for c in TEXT_COLUMNS if c in df})
 
+# %% ../nbs/10_evaluate.ipynb #c22a091e
 def read_predictions(path:Path|str)->pd.DataFrame:
     "A predictions CSV written by aml_nb, every name as written: only an empty field is missing (a class called 'NA' stays 'NA')."
     df = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values=['']).rename(columns=RENAMED)   # old column names read as today's
     return df.assign(**{c: df[c].map(_unsafe_cell) for c in TEXT_COLUMNS if c in df})
 
+# %% ../nbs/10_evaluate.ipynb #5e98090c
 def prob_matrix(preds:pd.DataFrame, classes:list[str])->np.ndarray:
     "The (n, K) probabilities of a predictions table."
     return preds[prob_columns(classes)].to_numpy(float)

@@ -25,6 +25,7 @@ def with_wilson(table:pd.DataFrame, metric:str, n:pd.Series)->pd.DataFrame:
     lo_hi = [wilson(r, k) for r, k in zip(table[metric], n.reindex(table.index).fillna(0).astype(int))]
     return table.assign(**{f'{metric}_lo': [a for a, _ in lo_hi], f'{metric}_hi': [b for _, b in lo_hi]})
 
+# %% ../nbs/11_fairness.ipynb #19b83fa0
 def subtype_report(y_true:list[str], y_pred:list[str], classes:list[str],
                    floor:float=.8, # recall below this flags a subtype
                   )->dict:
@@ -56,6 +57,7 @@ def sensitive_features(table:pd.DataFrame)->pd.DataFrame:
     if 'site' in table: out['site'] = table.site
     return out.dropna(axis=1, how='all')
 
+# %% ../nbs/11_fairness.ipynb #1f7b0b10
 def _ovr(k, f): return lambda yt, yp: f(np.asarray(yt) == k, np.asarray(yp) == k)
 
 def group_report(y_true, y_pred, groups:pd.DataFrame, # one column per sensitive attribute

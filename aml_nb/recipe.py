@@ -13,8 +13,8 @@ from .models import family, FAMILIES
 
 # %% auto #0
 __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'CHOICES', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'PER_FAMILY', 'PRESETS',
-           'RUNTIME', 'AS_BEFORE', 'TrainConfig', 'load_preset', 'preset_settings', 'preset_config', 'preset_table',
-           'run_config', 'run_fingerprint', 'recipe']
+           'RUNTIME', 'AS_BEFORE', 'TrainConfig', 'preset_settings', 'load_preset', 'preset_config', 'preset_table',
+           'recipe', 'run_config', 'run_fingerprint']
 
 # %% ../nbs/08_recipe.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -67,7 +67,7 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 2: raise ValueError("epochs must be >= 1 and batch_size >= 2")
         if self.lr <= 0 or not 0 <= self.swa_start <= 1: raise ValueError("lr must be > 0 and swa_start from 0 to 1")
 
-# %% ../nbs/08_recipe.ipynb #5bc12136
+# %% ../nbs/08_recipe.ipynb #683ad12f
 QUICK_ARCHS = ['convnext_atto', 'resnet18', 'vit_tiny_patch16_224']
 PAPER_ARCHS = ['convnext_tiny', 'resnet50', 'vit_small_patch16_224']
 REFERENCE = dict(lr=2e-3, swa_start=.75, aug='light')   # the from-scratch recipe every preset shares (FACTS.md reference)
@@ -79,6 +79,15 @@ PRESETS = {
     'paper': dict(archs=PAPER_ARCHS, train=dict(img_size=224, epochs=50, batch_size=128, warmup_epochs=3, drop_path=.1, workers=12, **REFERENCE),
                   per_arch=PER_FAMILY)}
 
+# %% ../nbs/08_recipe.ipynb #3ba40828
+def preset_settings(p:dict, arch:str, name='preset')->dict:
+    "The training settings preset `p` gives `arch`: `train`, then its family's override, then its own."
+    over = p.get('per_arch', {})
+    s = {**p.get('train', {}), **over.get(family(arch).name, {}), **over.get(arch, {}), 'arch': arch}
+    TrainConfig(**s)
+    return s
+
+# %% ../nbs/08_recipe.ipynb #971901fd
 def _check_settings(d:dict, where:str):
     "Refuse unknown TrainConfig fields in a preset, naming where they are."
     bad = set(d) - {f.name for f in fields(TrainConfig)}
@@ -99,13 +108,7 @@ def load_preset(name:str|Path)->dict:
     for a in p['archs']: preset_settings(p, a, name)
     return p
 
-def preset_settings(p:dict, arch:str, name='preset')->dict:
-    "The training settings preset `p` gives `arch`: `train`, then its family's override, then its own."
-    over = p.get('per_arch', {})
-    s = {**p.get('train', {}), **over.get(family(arch).name, {}), **over.get(arch, {}), 'arch': arch}
-    TrainConfig(**s)
-    return s
-
+# %% ../nbs/08_recipe.ipynb #c00ab595
 def preset_config(preset:str|Path, arch:str|None=None, **overrides)->TrainConfig:
     "The TrainConfig of `preset` for `arch` (default: the preset's first), with `overrides` on top."
     p = load_preset(preset)
@@ -119,20 +122,22 @@ def preset_table(preset:str|Path)->pd.DataFrame:
     keep = [k for k in rows[0] if k == 'arch' or any(r.get(k, default.get(k)) != default.get(k) for r in rows)]
     return pd.DataFrame(rows)[keep]
 
-# %% ../nbs/08_recipe.ipynb #a422c75d
-def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)->dict:
-    "The `config.json` of a run: recipe, classes, data (absolute root, layout, content), split settings and split hash, and `extra`."
-    root = table.attrs.get('root')
-    return dict(train=asdict(cfg), classes=list(classes), data=str(Path(root).resolve()) if root else None, layout=table.attrs.get('layout'),
-                split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **extra)
-
-def run_fingerprint(config:dict)->str:
-    "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
-    return json_sha(dict(train=recipe(config), **{k: config.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
-
+# %% ../nbs/08_recipe.ipynb #e9f97170
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
 AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did
 
 def recipe(config:dict)->dict:
     "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
     return {k: v for k, v in (AS_BEFORE | (config.get('train') or {})).items() if k not in RUNTIME}
+
+# %% ../nbs/08_recipe.ipynb #688db757
+def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)->dict:
+    "The `config.json` of a run: recipe, classes, data (absolute root, layout, content), split settings and split hash, and `extra`."
+    root = table.attrs.get('root')
+    return dict(train=asdict(cfg), classes=list(classes), data=str(Path(root).resolve()) if root else None, layout=table.attrs.get('layout'),
+                split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **extra)
+
+# %% ../nbs/08_recipe.ipynb #2a2b00ac
+def run_fingerprint(config:dict)->str:
+    "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
+    return json_sha(dict(train=recipe(config), **{k: config.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))

@@ -39,6 +39,7 @@ def epoch_seed(seed:int, epoch:int)->int:
     "The one seed of an epoch of a run: sampling, augmentation and Python/NumPy/torch state all derive from it."
     return seed * 100_003 + epoch
 
+# %% ../nbs/09_train.ipynb #a4fd31f0
 class EpochSampler(Sampler):
     "Indices of one epoch, uniform or class-balanced, seeded by (seed, epoch), sharded across ranks."
     def __init__(self, targets:list[int], num_classes:int, balanced:bool=False, seed:int=0, rank:int=0, world:int=1):
@@ -59,6 +60,7 @@ class WeightedSoftTargetCrossEntropy(nn.Module):
     def __init__(self, weight:torch.Tensor): super().__init__(); self.register_buffer('weight', weight)
     def forward(self, logits, target): return (-target * self.weight * logits.log_softmax(-1)).sum(-1).mean()
 
+# %% ../nbs/09_train.ipynb #55d686be
 def make_criterion(cfg:TrainConfig, weight:torch.Tensor|None)->nn.Module:
     "The training loss for `cfg`: soft-target with Mixup/CutMix, else cross-entropy; class-weighted if asked."
     use_w = cfg.balance in ('loss', 'both')
@@ -92,6 +94,7 @@ def unflatten_state(prefix:str, rest:dict, tensors:dict)->dict:
         if k.startswith(pre) and '/' not in k[len(pre):]: out[key(k[len(pre):])] = v
     return out
 
+# %% ../nbs/09_train.ipynb #cd4877a7
 def save_checkpoint(folder:Path, parts:dict[str, dict], info:dict)->Path:
     "Atomically write state dicts `parts` and `info` as `ckpt_eNNN.safetensors` + `checkpoint.json`."
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,6 +134,7 @@ def seed_everything(seed:int, epoch:int=0):
     s = epoch_seed(seed, epoch)
     random.seed(s); np.random.seed(s % 2**32); torch.manual_seed(s)
 
+# %% ../nbs/09_train.ipynb #95c8319c
 def use_memory(loader:str, nbytes:int, # the setting, and how many bytes the decoded cells take (cells x 3 x side x side)
                device:torch.device|None=None, # where the decoded cells will live (a GPU has its own memory)
               )->bool:
@@ -315,6 +319,7 @@ def state(self:Trainer)->tuple[dict, dict]:
                 fingerprint=self.fingerprint)
     return parts, info
 
+# %% ../nbs/09_train.ipynb #c04a6d37
 @patch
 def restore(self:Trainer)->bool:
     "Continue from the run folder's checkpoint when it was made by this very run; discard one made from anything else."
@@ -353,6 +358,7 @@ def final_model(self:Trainer)->tuple[nn.Module, str]:
         m.load_state_dict(self.keep.state); return m, f'best epoch {self.keep.epoch}'
     return self.eval_model(), 'last'
 
+# %% ../nbs/09_train.ipynb #50bc8297
 @patch
 def fit(self:Trainer, resume:bool=True)->dict:
     "Train (continuing from a checkpoint when `resume`), write the run folder, return a summary."
