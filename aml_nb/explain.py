@@ -51,6 +51,7 @@ def overlay(image:Image.Image|np.ndarray, cam:np.ndarray, colorbar:bool=True, al
     pad = np.full((h, max(2, bw // 3), 3), 255, np.uint8)
     return Image.fromarray(np.concatenate([out, pad, bar], 1))
 
+# %% ../nbs/14_explain.ipynb #00fcc41f
 def tile(images:list[Image.Image], ncol:int)->Image.Image:
     "Tile same-height images into a grid (one image across models or methods, or one model across images)."
     w, h = max(i.width for i in images), max(i.height for i in images)
@@ -115,6 +116,7 @@ def explain_cells(model:nn.Module, images:list, # PIL images
     masks = masks if masks is not None else [stain_masks(im) for im in images]
     return cams, [localisation_score(c, np.asarray(m)) for c, m in zip(cams, masks)]
 
+# %% ../nbs/14_explain.ipynb #decb6cb0
 def randomised_copy(model:nn.Module, seed:int=1)->nn.Module:
     "The same architecture with freshly initialised weights (for the model-randomisation test)."
     torch.manual_seed(seed)

@@ -29,6 +29,7 @@ VIEWS = dict(embedding=View(lambda x, e, t: e, per_class=True),   # what the cla
              middle=View(lambda x, e, t: t, tap=middle_layer),    # low-level features: a change of stain or scanner shows here first
              pixels=View(lambda x, e, t: pixel_stats(x))) # view name -> View; what no training can blind
 
+# %% ../nbs/12_gate.ipynb #83589881
 def view_features(model:torch.nn.Module, x:torch.Tensor, # a model and a batch as it takes them
                  )->tuple[dict, torch.Tensor]: # {view: features (B, D)}, and the embedding (B, E)
     "Every registered view of a batch, from one forward pass."
@@ -58,6 +59,7 @@ def principal_precision(xc:np.ndarray, # centred features (cells, dims)
     "The precision of probabilistic PCA (Tipping & Bishop 1999): `rank` principal directions, one shared variance for all the rest."
     return PCA(n_components=rank).fit(xc).get_precision()
 
+# %% ../nbs/12_gate.ipynb #1a7ce89b
 class Gate:
     "Mahalanobis distances on several views of a cell (`VIEWS`), each scaled on validation cells; a threshold per class for a false-alarm rate."
     def __init__(self, means:dict, precision:dict, scale:dict, threshold:float=np.inf, false_alarm:float=.05, meta:dict|None=None,

@@ -63,6 +63,7 @@ def weights_id(model:torch.nn.Module)->str:
         h.update(k.encode()); h.update(str(tuple(v.shape)).encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/13_infer.ipynb #0f6985ef
 class Predictor:
     "Batched inference of a trained aml_nb model on GPU (bf16, channels_last, optional compile) or CPU."
     def __init__(self, model:torch.nn.Module, classes:list[str], img_size:int, # a model and what it was trained on

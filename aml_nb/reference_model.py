@@ -26,6 +26,7 @@ def reference_config(cells:pd.DataFrame, # the built-in real cells, written (`wr
     cfg = preset_config(recipe['preset'], recipe['arch'], seed=0, epochs=recipe['epochs'])
     return run_config(cfg, cells, sorted(cells.label.unique()), preset=str(recipe['preset']))
 
+# %% ../nbs/16_reference_model.ipynb #09b873d4
 def _reroot(src:Path, dest:Path, to_path)->None:
     "Copy a predictions-like file with every cell path mapped by `to_path`."
     t = read_predictions(src)
