@@ -81,6 +81,7 @@ def parser(only:str|None=None)->argparse.ArgumentParser:
         if options and only in (None, name.split()[0]): options(p)   # a command's options may import its registries (torch): only when it runs
     return P
 
+# %% ../nbs/24_cli.ipynb #79e036cf
 def main(argv:list[str]|None=None)->int:
     "Entry point of `aml-nb`; user errors exit 2 with one line."
     argv = sys.argv[1:] if argv is None else argv

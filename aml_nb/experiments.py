@@ -29,7 +29,7 @@ from .explain import localisation_summary, stain_masks
 __all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shared_types', 'site_scales', 'shift_context', 'robustness', 'robustness_table',
            'inference_speed', 'must_flag_images', 'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run',
            'run_experiment', 'finish_refit', 'refit_gate', 'add_robustness', 'run_row', 'summarize_runs', 'write_table',
-           'compare', 'ablate', 'mitigation_summary']
+           'compare', 'mitigation_summary', 'ablate']
 
 # %% ../nbs/15_experiments.ipynb #63a6db30
 def _site_colours(x, ctx, g):
@@ -79,6 +79,7 @@ def site_scales(cells:torch.Tensor, # uint8 cells (N, 3, H, W)
     med = {s: float(np.median(size[use & (sites == s)])) for s in names}
     return {s: med[s] / med[names[0]] for s in names}
 
+# %% ../nbs/15_experiments.ipynb #29cf5d1a
 def shift_context(cells:torch.Tensor, sites:np.ndarray, labels:np.ndarray)->dict:
     "Per cell: the LAB statistics of, and the zoom to, the next known site (sorted order, wrapping); unknown sites keep their own."
     names, use = sorted(s for s in set(sites) if s != 'unknown'), shared_types(sites, labels)
@@ -157,6 +158,7 @@ def must_flag_images(table:pd.DataFrame, # the model's split CellTable
             'inverted cells': [ImageOps.invert(c) for c in cells],
             ('real cells' if drawn else 'drawn cells'): real_cell_sample(n) if drawn else drawn_cell_sample(n, px=side, seed=seed)}
 
+# %% ../nbs/15_experiments.ipynb #f34ed0ad
 def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
     "The gate features of `must_flag_images(table)`, per kind, read through the same file decoding as any cell."
     odd = {}
@@ -167,6 +169,7 @@ def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
             odd[k] = predictor.gate_paths(paths, False)
     return odd
 
+# %% ../nbs/15_experiments.ipynb #f8b51393
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->Gate:
     "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
@@ -191,6 +194,7 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     gate.meta['power'] = power
     return gate
 
+# %% ../nbs/15_experiments.ipynb #e08009d4
 def reusable(out:Path, config:dict)->str|None:
     "Why the sealed run in `out` cannot stand for a run of `config` (None when it can)."
     why = artefact_problem(out)
@@ -323,6 +327,7 @@ def run_row(r:dict)->dict:
                     patient_balanced_accuracy_hi=pm['balanced_accuracy_hi'], patients=pm['n'])
     return row
 
+# %% ../nbs/15_experiments.ipynb #dc6ca13b
 def summarize_runs(rows:pd.DataFrame, by:str='arch')->pd.DataFrame:
     "Mean and standard deviation over seeds of the numeric columns, per `by`."
     num = rows.drop(columns=['seed']).select_dtypes('number').columns
@@ -330,12 +335,14 @@ def summarize_runs(rows:pd.DataFrame, by:str='arch')->pd.DataFrame:
     out = g.mean().join(g.std(ddof=0).add_suffix('_sd')).join(rows.groupby(by, sort=False).size().rename('seeds'))
     return out.reset_index()
 
+# %% ../nbs/15_experiments.ipynb #aad4a115
 def write_table(out:Path, kind:str, tab:pd.DataFrame, **info)->Path:
     "Write and seal a comparison or ablation folder: `<kind>.json` (its runs, relative to it, and table) and `<kind>.csv`."
     write_json(out/f'{kind}.json', dict(kind=kind, table=tab.to_dict('records'), **info))
     atomic_write(out/f'{kind}.csv', lambda f: tab.to_csv(f, index=False))
     return seal(out, kind, made_from=members_identity(out, [out/r for r in info['runs']]))   # a retrained run makes the table stale
 
+# %% ../nbs/15_experiments.ipynb #0dd7c4e3
 def compare(table:pd.DataFrame, out:Path|str, preset:str='quick', seeds:int=1, archs:list[str]|None=None,
             force:bool=False, progress:bool=True, explain:int=0, **overrides)->pd.DataFrame:
     "Train each architecture on the same split per seed; write and return the comparison table."
@@ -367,6 +374,17 @@ ABLATIONS = {
     'sgd': lambda c: replace(c, optimizer='sgd', lr=c.lr * 25),   # SGD's usual lr is ~25x AdamW's
     'lr_x0.25': lambda c: replace(c, lr=c.lr / 4),
     'lr_x4': lambda c: replace(c, lr=c.lr * 4)}
+
+# %% ../nbs/15_experiments.ipynb #9859e4be
+def mitigation_summary(runs:dict[str, dict])->pd.DataFrame:
+    "Before/after bias mitigation on one split: no balancing, sampler, loss, both, and logit adjustment of each."
+    names = dict(no_balance='none', full='sampler (full recipe)', balance_loss='class-weighted loss', balance_both='sampler + loss')
+    reps = {}
+    for v, label in names.items():
+        if v in runs:
+            f = runs[v]['fairness']; reps[label] = f['subtype']
+            if 'logit_adjusted' in f: reps[f'{label} + logit adjustment'] = f['logit_adjusted']['subtype']
+    return mitigation_table(reps)
 
 # %% ../nbs/15_experiments.ipynb #7a873333
 def _labels_preds(run:dict)->tuple[np.ndarray, np.ndarray]:
@@ -403,13 +421,3 @@ def ablate(table:pd.DataFrame, out:Path|str, arch:str|None=None, preset:str='qui
     write_table(out, 'ablation', tab, arch=base.arch, preset=str(preset), runs=[os.path.relpath(r['path'], out) for r in runs.values()],
                 split_hash=split_hash(table), mitigation=mit.to_dict('records'))
     return tab
-
-def mitigation_summary(runs:dict[str, dict])->pd.DataFrame:
-    "Before/after bias mitigation on one split: no balancing, sampler, loss, both, and logit adjustment of each."
-    names = dict(no_balance='none', full='sampler (full recipe)', balance_loss='class-weighted loss', balance_both='sampler + loss')
-    reps = {}
-    for v, label in names.items():
-        if v in runs:
-            f = runs[v]['fairness']; reps[label] = f['subtype']
-            if 'logit_adjusted' in f: reps[f'{label} + logit adjustment'] = f['logit_adjusted']['subtype']
-    return mitigation_table(reps)

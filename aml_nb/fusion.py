@@ -224,10 +224,12 @@ def run_of_fusion(fusion_dir:Path)->Path:
     fusion_dir = Path(fusion_dir)
     return fusion_dir.parent if (fusion_dir.parent/'config.json').exists() else Path(read_json(fusion_dir/'fusion.json')['run_path'])
 
+# %% ../nbs/20_fusion.ipynb #a9a470f7
 def find_fusions(root:Path|str)->list[Path]:
     "Every sealed fusion folder under `root` that still matches its run, sorted."
     return [f for f in find_artefacts(root, 'fusion') if stale(f, run_of_fusion(f)) is None]
 
+# %% ../nbs/20_fusion.ipynb #6b39d147
 class FusionPredictor:
     "Image-only, genomics-only and fused predictions for one new patient, from a fusion folder."
     def __init__(self, fusion_dir:Path|str, # written by `fuse_run`

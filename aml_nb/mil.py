@@ -284,6 +284,7 @@ def find_mils(root:Path|str)->list[Path]:
     "Every sealed MIL folder under `root` that still matches its run."
     return [f for f in find_artefacts(root, 'mil') if stale(f, f.parent) is None]
 
+# %% ../nbs/18_mil.ipynb #d72f4bca
 class MILPredictor:
     "A patient-level prediction, with each cell's attention, from a MIL folder and its run's model."
     def __init__(self, mil_dir:Path|str, device:str='auto'):

@@ -67,6 +67,7 @@ def app_healthy(url:str, # the dashboard's address, e.g. http://localhost:8501
         except OSError: time.sleep(.5)
     return False
 
+# %% ../nbs/22_server.ipynb #a37ae358
 @contextmanager
 def app_server(runs:Path|str, # the run store to show
                port:int=8501, # this port, or the next free one

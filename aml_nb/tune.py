@@ -21,7 +21,7 @@ __all__ = ['COMMON', 'Param', 'search_space', 'space_table', 'check_space', 'tri
            'storage_for', 'study_identity', 'open_study', 'study_record', 'tune', 'load_study', 'best_settings',
            'write_preset', 'study_figures', 'study_vs_preset']
 
-# %% ../nbs/17_tune.ipynb #92ddb441
+# %% ../nbs/17_tune.ipynb #676ce77e
 @dataclass(frozen=True)
 class Param:
     "One searched training setting."
@@ -56,11 +56,13 @@ COMMON = [Param('lr', 'float', 5e-4, 5e-3, log=True), Param('weight_decay', 'flo
           Param('balance', 'choice', choices=BALANCE),
           Param('stain', 'float', 0., 1.), Param('scale_jitter', 'float', 0., .7), Param('stain_norm', 'choice', choices=STAIN_NORMS)]
 
+# %% ../nbs/17_tune.ipynb #2fb60369
 def search_space(name:str)->list[Param]:
     "The search space of the family `name`: COMMON, with the ranges its `Family.search` sets."
     ranges = {s: (lo, hi) for s, lo, hi in next(f for f in FAMILIES if f.name == name).search}
     return [replace(p, low=ranges[p.name][0], high=ranges[p.name][1]) if p.name in ranges else p for p in COMMON]
 
+# %% ../nbs/17_tune.ipynb #7f829ab0
 def space_table(spaces:dict|None=None, # family -> space (default: every family's `search_space`)
                )->pd.DataFrame:
     "The search spaces as a table: one row per setting, one column per family."
@@ -68,6 +70,7 @@ def space_table(spaces:dict|None=None, # family -> space (default: every family'
     names = list(dict.fromkeys(p.name for s in spaces.values() for p in s))
     return pd.DataFrame({f: {p.name: p.describe() for p in s} for f, s in spaces.items()}).reindex(names).rename_axis('setting').reset_index()
 
+# %% ../nbs/17_tune.ipynb #da3a3b80
 def check_space(space:list[Param]):
     "Refuse a space that names settings TrainConfig does not have, or values it does not accept."
     names = {f for f in asdict(TrainConfig())}
@@ -197,6 +200,7 @@ def tune(table:pd.DataFrame, # a split CellTable (the validation split is the ob
     study_record(study, out, preset)
     return study
 
+# %% ../nbs/17_tune.ipynb #23921181
 def load_study(folder:Path|str)->optuna.Study:
     "The Optuna study of a sealed study folder."
     info = read_json(check_artefact(folder)/'study.json')
