@@ -2,21 +2,20 @@
 
 # %% ../nbs/25_dashboard.ipynb #18b24fa8
 from __future__ import annotations
-import hashlib, io, json, os, zipfile, zlib
+import hashlib, os
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
-from .image_files import load_rgb, load_mask, MAX_PIXELS, IMAGE_EXTS
-from .store import load_runs, read_json
+from .image_files import load_mask, MAX_UPLOADS
+from .store import read_json
 from .gate import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
 from .explain import CAM_METHODS
-from .report import DISCLAIMER, DISPLAY_SIDE, near_chance, is_synthetic, display_copy, patient_report_html, differential_html
+from .report import near_chance, is_synthetic
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'CELLS_PER_PAGE', 'UPLOAD_TYPES', 'runs_dir', 'device_name',
-           'run_label', 'comparison_runs', 'store_tables', 'default_run', 'runs_in_order', 'data_key', 'data_sets',
-           'data_set_name', 'same_data', 'runs_table', 'read_upload', 'check_uploads', 'expand_uploads', 'cell_names',
+__all__ = ['CELLS_PER_PAGE', 'runs_dir', 'device_name', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
+           'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'cell_names',
            'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
            'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'draw_heatmaps',
            'analyse_cells', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'suggestion',
@@ -106,60 +105,6 @@ def runs_table(runs:list[dict])->pd.DataFrame:
                  **{'test balanced accuracy': round(r['metrics']['cell']['balanced_accuracy'], 3)},
                  note='near chance: not offered by default' if near_chance(r) else '') for r in runs]
     return pd.DataFrame(rows).sort_values('test balanced accuracy', ascending=False, ignore_index=True) if rows else pd.DataFrame(rows)
-
-# %% ../nbs/25_dashboard.ipynb #3776b464
-MAX_UPLOAD_BYTES = 20 * 2**20 # one file
-MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
-MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
-CELLS_PER_PAGE = 20 # cells shown (with their heatmaps) on one page of the Predict page's list
-UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) + ['zip'] # for the uploader widget: cell images, or a folder of them zipped
-
-def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
-                img_size:int|None=None, # the model's input side: decode as training and `aml-nb predict` do (`load_cell`)
-               )->Image.Image:
-    "Decode uploaded bytes in memory to an RGB image, or raise ValueError naming the file and the problem."
-    if len(data) > MAX_UPLOAD_BYTES: raise ValueError(f"{name}: file too large ({len(data) / 2**20:.1f} MB > {MAX_UPLOAD_BYTES // 2**20} MB)")
-    return load_rgb(data, max_pixels, name, img_size)
-
-# %% ../nbs/25_dashboard.ipynb #17bb60b1
-def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each uploaded file, in order
-                 )->tuple[int, str|None]: # how many to use, and why the rest are left out (None: all used)
-    "How many of a request's uploads fit the limits on their number and total size."
-    n, total = 0, 0
-    for name, size in files[:MAX_UPLOADS]:
-        if total + size > MAX_UPLOAD_TOTAL: break
-        total += size; n += 1
-    if n == len(files): return n, None
-    return n, (f"Only the first {n} of {len(files)} files are used: at most {MAX_UPLOADS} files and "
-               f"{MAX_UPLOAD_TOTAL // 2**20} MB per request. Upload the rest separately.")
-
-# %% ../nbs/25_dashboard.ipynb #9486edc2
-def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, str|None]:
-    "An uploaded zip's cell images (members with an image suffix, hidden and `__MACOSX` entries left out), or why there are none."
-    try: z = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError): return None, [], f"{name}: not a zip archive"
-    cells = sorted((i for i in z.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_EXTS
-                    and not any(p.startswith('.') or p == '__MACOSX' for p in Path(i.filename).parts)), key=lambda i: i.filename)
-    return z, cells, None if cells else f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})"
-
-def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each uploaded file, in order
-                  )->tuple[list[tuple[str, bytes]], list[str]]: # the cell files within the limits, and one sentence per problem
-    "A request's cell files, each zip replaced by its cell images (a zipped folder), read in memory within the upload limits."
-    items, problems = [], []   # (name, size as declared, how to read it)
-    for name, data in files:
-        if Path(name).suffix.lower() != '.zip': items.append((name, len(data), lambda d=data: d)); continue
-        z, cells, why = _zip_members(name, data)
-        if why: problems.append(why)
-        for i in cells: items.append((f"{name}/{i.filename}", i.file_size, lambda z=z, i=i: z.open(i).read(i.file_size + 1)))
-    n, why = check_uploads([(nm, size) for nm, size, _ in items])   # on the declared sizes: nothing past the limits is unpacked
-    if why: problems.append(why)
-    out = []
-    for nm, size, read in items[:n]:
-        try: data = read()
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, OSError, EOFError) as e: problems.append(f"{nm}: cannot be unpacked ({e})"); continue
-        if len(data) != size: problems.append(f"{nm}: its size differs from the archive's record of it ({size} bytes)"); continue
-        out.append((nm, data))
-    return out, problems
 
 # %% ../nbs/25_dashboard.ipynb #a0430789
 def cell_names(paths:list[str])->dict[str, str]:
@@ -421,6 +366,9 @@ def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cel
         atomic_write(f, lambda t: images[i].save(t, format='PNG')); rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i]))
     atomic_write(folder/'reviews.csv', lambda t: csv_safe(pd.DataFrame(rows, columns=['path', 'label', 'source'])).to_csv(t, index=False))
     return folder
+
+# %% ../nbs/25_dashboard.ipynb #c852a39e
+CELLS_PER_PAGE = 20 # cells shown (with their heatmaps) on one page of the Predict page's list
 
 # %% ../nbs/25_dashboard.ipynb #b9a88a82
 def cell_order(result:dict, call:dict|None, cell_types:bool)->list[int]:

@@ -2,15 +2,16 @@
 
 # %% ../nbs/00_image_files.ipynb #3db8f56e
 from __future__ import annotations
-import contextlib, io, os, warnings
+import contextlib, io, os, warnings, zipfile, zlib
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
 import numpy as np
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'OTHER_IMAGE_EXTS', 'PIL_FORMATS', 'MAX_PIXELS', 'MAX_SIDE', 'MAX_ASPECT', 'to_rgb', 'sniff_format',
-           'shape_problem', 'load_rgb', 'load_mask', 'image_problem']
+__all__ = ['IMAGE_EXTS', 'OTHER_IMAGE_EXTS', 'PIL_FORMATS', 'MAX_PIXELS', 'MAX_SIDE', 'MAX_ASPECT', 'MAX_UPLOAD_BYTES',
+           'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'UPLOAD_TYPES', 'to_rgb', 'sniff_format', 'shape_problem', 'load_rgb',
+           'load_mask', 'image_problem', 'read_upload', 'check_uploads', 'expand_uploads']
 
 # %% ../nbs/00_image_files.ipynb #861b39cf
 IMAGE_EXTS = {'.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp'}
@@ -112,3 +113,56 @@ def image_problem(path:Path|str, # an image file
     try: load_rgb(path, max_pixels)
     except ValueError as e: return str(e).removeprefix(f"{path}: ")
     return None
+
+# %% ../nbs/00_image_files.ipynb #3776b464
+MAX_UPLOAD_BYTES = 20 * 2**20 # one file
+MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
+MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
+UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) + ['zip'] # for the uploader widget: cell images, or a folder of them zipped
+
+def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
+                img_size:int|None=None, # the model's input side: decode as training and `aml-nb predict` do (`load_cell`)
+               )->Image.Image:
+    "Decode uploaded bytes in memory to an RGB image, or raise ValueError naming the file and the problem."
+    if len(data) > MAX_UPLOAD_BYTES: raise ValueError(f"{name}: file too large ({len(data) / 2**20:.1f} MB > {MAX_UPLOAD_BYTES // 2**20} MB)")
+    return load_rgb(data, max_pixels, name, img_size)
+
+# %% ../nbs/00_image_files.ipynb #17bb60b1
+def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each uploaded file, in order
+                 )->tuple[int, str|None]: # how many to use, and why the rest are left out (None: all used)
+    "How many of a request's uploads fit the limits on their number and total size."
+    n, total = 0, 0
+    for name, size in files[:MAX_UPLOADS]:
+        if total + size > MAX_UPLOAD_TOTAL: break
+        total += size; n += 1
+    if n == len(files): return n, None
+    return n, (f"Only the first {n} of {len(files)} files are used: at most {MAX_UPLOADS} files and "
+               f"{MAX_UPLOAD_TOTAL // 2**20} MB per request. Upload the rest separately.")
+
+# %% ../nbs/00_image_files.ipynb #9486edc2
+def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, str|None]:
+    "An uploaded zip's cell images (members with an image suffix, hidden and `__MACOSX` entries left out), or why there are none."
+    try: z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError): return None, [], f"{name}: not a zip archive"
+    cells = sorted((i for i in z.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_EXTS
+                    and not any(p.startswith('.') or p == '__MACOSX' for p in Path(i.filename).parts)), key=lambda i: i.filename)
+    return z, cells, None if cells else f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})"
+
+def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each uploaded file, in order
+                  )->tuple[list[tuple[str, bytes]], list[str]]: # the cell files within the limits, and one sentence per problem
+    "A request's cell files, each zip replaced by its cell images (a zipped folder), read in memory within the upload limits."
+    items, problems = [], []   # (name, size as declared, how to read it)
+    for name, data in files:
+        if Path(name).suffix.lower() != '.zip': items.append((name, len(data), lambda d=data: d)); continue
+        z, cells, why = _zip_members(name, data)
+        if why: problems.append(why)
+        for i in cells: items.append((f"{name}/{i.filename}", i.file_size, lambda z=z, i=i: z.open(i).read(i.file_size + 1)))
+    n, why = check_uploads([(nm, size) for nm, size, _ in items])   # on the declared sizes: nothing past the limits is unpacked
+    if why: problems.append(why)
+    out = []
+    for nm, size, read in items[:n]:
+        try: data = read()
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, OSError, EOFError) as e: problems.append(f"{nm}: cannot be unpacked ({e})"); continue
+        if len(data) != size: problems.append(f"{nm}: its size differs from the archive's record of it ({size} bytes)"); continue
+        out.append((nm, data))
+    return out, problems

@@ -67,8 +67,9 @@ def escape(x)->str:
 def md_table(df:pd.DataFrame, digits:int=3)->str:
     "A readable Markdown table whose text cells (names from folders and tables) cannot break it or become HTML."
     d = readable(df, digits)
+    text = [i for i, c in enumerate(d.columns) if d[c].dtype == object or pd.api.types.is_string_dtype(d[c])]
     d = d.apply(lambda c: c.map(escape) if c.dtype == object or pd.api.types.is_string_dtype(c) else c)
-    return d.rename(columns=escape).to_markdown(index=False)
+    return d.rename(columns=escape).to_markdown(index=False, disable_numparse=text)   # a name such as '0.' or '1e3' is text, never reformatted as a number
 
 # %% ../nbs/21_report.ipynb #a3aac5b3
 def fig_metrics(rows:pd.DataFrame, by:str='arch', metric:str='balanced_accuracy')->go.Figure:

@@ -186,8 +186,8 @@ def test_gradcam_reruns_reuse_the_session_results(monkeypatch, run_store, cohort
 
 def test_uploads_are_bounded_per_request(monkeypatch, run_store, cohort):
     "More files than a request may hold: the page says so and uses the first ones; shown images are small copies."
-    import aml_nb.dashboard as dash
-    monkeypatch.setattr(dash, 'MAX_UPLOADS', 3)
+    import aml_nb.image_files as files
+    monkeypatch.setattr(files, 'MAX_UPLOADS', 3)
     at = _app(monkeypatch, run_store, 'pages/1_Predict.py')
     cells = cohort[cohort.split == 'test'].path[:5].tolist()
     at.file_uploader(key='upload').set_value([(f'{i}.png', Path(p).read_bytes(), 'image/png') for i, p in enumerate(cells)]).run()

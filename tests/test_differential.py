@@ -144,7 +144,8 @@ def test_predict_page_scores_a_draw_of_many_cells_and_draws_only_the_heatmaps_on
     n_test = len(pd.read_csv(run/'predictions.csv'))
     at.radio(key='source').set_value("a patient's test cells, or a draw").run()
     assert not at.exception, at.exception
-    n = min(n_test, dash.MAX_UPLOADS)
+    from aml_nb.image_files import MAX_UPLOADS
+    n = min(n_test, MAX_UPLOADS)
     assert at.selectbox(key='test_set').value == f"a random draw of {n} of the {n_test} test cells" and n > dash.CELLS_PER_PAGE
     assert counted(at) == n, ([s.value for s in at.subheader], n)   # every drawn cell: in the count or flagged and counted apart
     reviews = [s for s in at.selectbox if s.key and s.key.startswith('review_')]

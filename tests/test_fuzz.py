@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 from aml_nb.data import read_class_folders
 from aml_nb.image_files import load_rgb, MAX_ASPECT
 from aml_nb.images import CellDataset, cell_transforms
-from aml_nb.dashboard import read_upload
+from aml_nb.image_files import read_upload
 from aml_nb.genomics import read_genomics, parse_value, GENOMIC_SCHEMA, MISSING
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
