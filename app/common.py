@@ -4,7 +4,8 @@ from pathlib import Path
 import streamlit as st
 from aml_nb.images import set_threads
 from aml_nb.dashboard import runs_dir, run_label, runs_in_order, demo_progress
-from aml_nb.report import DISCLAIMER, is_synthetic
+from aml_nb.report import is_synthetic
+from aml_nb.charts import DISCLAIMER
 from aml_nb.store import load_runs
 from aml_nb.infer import Predictor
 from aml_nb.mil import MILPredictor

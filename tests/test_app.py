@@ -150,7 +150,7 @@ def test_predict_examples_from_the_test_split(monkeypatch, run_store):
 
 
 def test_gradcam_follows_the_chosen_class(monkeypatch, run_store):
-    "The page asks for the chosen class's CAM (that the CAM then differs is checked in nbs/25_dashboard at 128 px;"
+    "The page asks for the chosen class's CAM (that the CAM then differs is checked in nbs/26_dashboard at 128 px;"
     "the toy runs here are 32 px, where a CNN's CAM is a single cell)."
     import aml_nb.dashboard as dash
     asked, real = [], dash.predict_and_explain

@@ -149,7 +149,7 @@ def test_any_legal_name_round_trips_through_every_file(tmp_path_factory, classes
     from markdown import markdown
     from aml_nb.evaluate import predictions_table, read_predictions
     from aml_nb.store import write_json, read_json
-    from aml_nb.report import md_table
+    from aml_nb.charts import md_table
     d = tmp_path_factory.mktemp('names')
     probs = np.random.default_rng(0).dirichlet(np.ones(len(classes)), 3)
     labels = [classes[i % len(classes)] for i in range(3)]

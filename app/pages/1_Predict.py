@@ -4,8 +4,9 @@ from common import header, store, pick_run, no_runs, predictor, mil_predictor, s
 from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir)
-from aml_nb.report import (differential, blast_words, run_confusion, differential_rows, readable, display_copy, near_chance, patient_report_html,
-                            differential_html)
+from aml_nb.report import (differential, blast_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
+                           differential_html)
+from aml_nb.charts import readable
 from aml_nb.evaluate import csv_safe
 from aml_nb.explain import overlay
 from aml_nb.image_files import load_rgb, read_upload, expand_uploads, UPLOAD_TYPES

@@ -4,8 +4,8 @@ import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables
 from aml_nb.experiments import run_row
-from aml_nb.report import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed,
-                           fig_ablation, readable, robustness_rows, fig_robustness)
+from aml_nb.charts import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed, fig_ablation, readable,
+                           robustness_rows, fig_robustness)
 from aml_nb.store import find_artefacts, read_json
 
 header('Compare')

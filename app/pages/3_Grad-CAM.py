@@ -6,7 +6,7 @@ from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell
                               localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.image_files import load_rgb
-from aml_nb.report import readable
+from aml_nb.charts import readable
 
 header('Grad-CAM explorer')
 runs, _ = store()

@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
-from aml_nb.report import fig_subtype_recall, fig_group, fairness_markdown, readable
+from aml_nb.report import fairness_markdown
+from aml_nb.charts import fig_subtype_recall, fig_group, readable
 
 header('Fairness')
 runs, _ = store()

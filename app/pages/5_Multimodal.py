@@ -5,7 +5,8 @@ from common import header, fusion_predictor
 from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients,
                               analyse_cells, patient_call, session_memo, image_key, run_verdict,
                               load_run_of_fusion, kept_cells)
-from aml_nb.report import fusion_rows, fig_fusion, fig_sources, readable, display_copy, patient_report_html, is_synthetic
+from aml_nb.report import display_copy, patient_report_html, is_synthetic
+from aml_nb.charts import fusion_rows, fig_fusion, fig_sources, readable
 from aml_nb.image_files import load_rgb, read_upload, check_uploads, UPLOAD_TYPES
 from aml_nb.fusion import find_fusions
 from aml_nb.store import read_json
