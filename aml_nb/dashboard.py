@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
 from .image_files import load_mask, MAX_UPLOADS
-from .store import read_json
+from .store import read_json, resolve_cells
 from .gate import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
 from .explain import CAM_METHODS
@@ -115,8 +115,9 @@ def cell_names(paths:list[str])->dict[str, str]:
 
 # %% ../nbs/26_dashboard.ipynb #6a0f3b18
 def held_out_predictions(run:dict)->pd.DataFrame:
-    "The test predictions of a (loaded) run."
-    return read_predictions(Path(run['path'])/'predictions.csv')
+    "The test predictions of a (loaded) run, each cell's path as it is on this machine (`resolve_cells`)."
+    p = read_predictions(Path(run['path'])/'predictions.csv')
+    return p.assign(path=resolve_cells(p.path, run['config'].get('data')))
 
 # %% ../nbs/26_dashboard.ipynb #fb68907f
 def select_cells(cells:pd.DataFrame, # a predictions table
@@ -452,9 +453,12 @@ def fusion_patients(fusion_dir:Path|str)->list[str]:
 
 # %% ../nbs/26_dashboard.ipynb #b4c4b285
 def fusion_example(fusion_dir:Path|str, patient_id:str)->dict:
-    "A test patient of a fusion folder: its cell paths, its profile as raw strings (empty if none) and its true label."
+    "A test patient of a fusion folder: its cell paths (as they are on this machine), its profile as raw strings (empty if none) and its true label."
+    from aml_nb.fusion import run_of_fusion
     fusion_dir = Path(fusion_dir); meta = read_json(fusion_dir/'fusion.json')
     p = read_predictions(fusion_dir/'image'/'predictions.csv')
+    run = run_of_fusion(fusion_dir)
+    if (run/'config.json').exists(): p = p.assign(path=resolve_cells(p.path, read_json(run/'config.json').get('data')))
     cells = p[p.patient_id == patient_id]
     if cells.empty: raise ValueError(f"{patient_id}: not a test patient of {fusion_dir}")
     prof = {}

@@ -289,7 +289,8 @@ def read_cells(root:Path|str, # a folder in any supported layout
                layout:str='auto', # 'auto' or one of READERS
                **kwargs, # passed to the reader (e.g. `validate=False` to skip decoding every image)
               )->pd.DataFrame: # a CellTable
-    "Read any supported collection into a CellTable."
+    "Read any supported collection into a CellTable (paths absolute: the table names the same files from any working folder)."
+    root = Path(root).resolve()
     layout = detect_layout(root) if layout == 'auto' else layout
     if layout not in READERS: raise ValueError(f"unknown layout {layout!r}; choose from {list(READERS)}")
     t = assign_sites(READERS[layout](root, **kwargs), root)

@@ -14,7 +14,7 @@ __all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', '
            'file_sha256', 'json_sha', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
            'check_artefact', 'run_identity', 'stale_identity', 'stale', 'members_identity', 'members_stale', 'lock',
            'owned_folder', 'owned_file', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
-           'run_cells', 'cells_sha', 'folder_bytes', 'store_summary']
+           'run_cells', 'resolve_cells', 'cells_sha', 'folder_bytes', 'store_summary']
 
 # %% ../nbs/03_store.ipynb #358f47f8
 def atomic_write(path:Path|str, write:Callable[[Path], None])->Path:
@@ -338,6 +338,18 @@ def run_cells(run:Path|str, # a run folder
 def _abs_hash(t:pd.DataFrame)->str:
     "The split hash as runs written before relative paths computed it (absolute paths as read)."
     return hashlib.sha256('\n'.join(sorted(t.path + '\t' + t.split.astype(str))).encode()).hexdigest()[:16]
+
+# %% ../nbs/03_store.ipynb #a462d23d
+def resolve_cells(paths:pd.Series, # cell paths as a run's files record them
+                  root:Path|str|None, # the run's data root (its config's `data`, absolute)
+                 )->pd.Series:
+    "The cells' paths on this machine: a path that exists as written stays; a relative one is looked for under the data root and its parents."
+    if not root: return paths
+    bases = [Path(root), *Path(root).parents]
+    def one(p:str)->str:
+        if os.path.isabs(p) or os.path.exists(p): return p
+        return next((str(b/p) for b in bases if (b/p).exists()), p)
+    return paths.map(one)
 
 # %% ../nbs/03_store.ipynb #d1edd4bf
 def cells_sha(t:pd.DataFrame)->str:

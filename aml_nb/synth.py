@@ -342,8 +342,8 @@ def generate_cohort(root:Path|str, # where to write the patient layout
     return read_cohort(root)
 
 def read_cohort(root:Path|str)->pd.DataFrame:
-    "Read a synthetic cohort written by `generate_cohort` as a CellTable with `cell_type`."
-    root = Path(root)
+    "Read a synthetic cohort written by `generate_cohort` as a CellTable with `cell_type` (paths absolute, as `read_cells` gives them)."
+    root = Path(root).resolve()
     t = read_patient_folders(root, validate=False)   # it reads the cohort's cell_types.csv too
     if 'cell_type' not in t or t.cell_type.isna().any():
         raise ValueError(f"{root/'cell_types.csv'}: missing, or without the type of some cells (e.g. {t.path.iloc[0]})")
