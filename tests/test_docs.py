@@ -58,6 +58,6 @@ def test_every_definition_is_followed_by_an_example_that_uses_it():
                 if k == 'code' and s.startswith('#| export'): break
                 if k == 'code' and not s.startswith('#|'): examples.append(s)
             names = set(re.findall(r'\w+', '\n'.join(examples)))
-            commands = all(d.startswith(('cmd_', '_')) for d in defs)   # CLI commands: their example runs them by name (`run('train', ...)`)
+            commands = all(d.startswith(('cmd_', '_')) for d in defs)   # CLI commands run by name (`run('train', ...)`); a cell of private helpers is shown through their caller
             if not examples or not (commands or names & defined): missing.append(f"{name}: {', '.join(defs)}")
     assert not missing, missing

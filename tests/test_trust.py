@@ -295,8 +295,7 @@ def test_odd_uploads_are_refused_or_bounded(tmp_path):
     "Case 7: a 600x1 PNG is refused in words (it crashed the Predict page); a 6300x6300 PNG is held at a bounded size."
     import io
     from PIL import Image
-    from aml_nb.image_files import read_upload
-    from aml_nb.image_files import MAX_SIDE
+    from aml_nb.image_files import read_upload, MAX_SIDE
     buf = io.BytesIO(); Image.new('RGB', (600, 1)).save(buf, 'PNG')
     with pytest.raises(ValueError, match=r'line.png: not a cell image \(600x1 px'): read_upload('line.png', buf.getvalue())
     buf = io.BytesIO(); Image.new('RGB', (6300, 6300), (200, 150, 180)).save(buf, 'PNG'); assert len(buf.getvalue()) < 2**20
