@@ -13,7 +13,8 @@ from .experiments import robustness_table
 # %% auto #0
 __all__ = ['DISCLAIMER', 'LABELS', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
            'fig_training_time', 'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall',
-           'fig_group', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'fig_robustness']
+           'fig_group', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'robustness_single_site',
+           'fig_robustness']
 
 # %% ../nbs/21_charts.ipynb #12010f8b
 DISCLAIMER = ("aml_nb is a research tool, not a diagnostic device. Its predictions have not been validated for "
@@ -170,6 +171,13 @@ def robustness_rows(runs:list[dict], name=lambda r: r['id'])->pd.DataFrame:
     "One row per run and shift of the runs that have a `robustness.json`."
     parts = [robustness_table(r['robustness']).assign(run=name(r)) for r in runs if r.get('robustness')]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+# %% ../nbs/21_charts.ipynb #16d4b9f3
+def robustness_single_site(runs:list[dict])->dict[str, str]:
+    "The classes that come from one site only among the test cells of the runs' robustness records: class -> site (no site comparison exists for them)."
+    out = {}
+    for r in runs: out |= (r.get('robustness') or {}).get('single_site') or {}
+    return out
 
 # %% ../nbs/21_charts.ipynb #8aff31c4
 def fig_robustness(rows:pd.DataFrame, metric:str='balanced_accuracy')->go.Figure:

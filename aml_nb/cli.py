@@ -99,20 +99,25 @@ def main(argv:list[str]|None=None)->int:
         print("interrupted; finished work is kept and a re-run resumes", file=sys.stderr); return 130
 
 # %% ../nbs/25_cli.ipynb #aa29e9f1
-def load_split_table(data:str, layout:str='auto', split_seed:int=0, val_pct:float=.15, test_pct:float=.15):
-    "Read `data` and split it; a pre-split collection keeps its split."
+def _pixel_option(p):
+    "The pixel size of the cells nothing else gives one (`aml_nb.data.assign_sites`)."
+    p.add_argument('--pixel-um', type=float, help="pixel size in micrometres of every cell whose own is not given by a sites.csv beside the images "
+                                                 "(path, site, pixel_um) or by the built-in cells' table")
+
+def load_split_table(data:str, layout:str='auto', split_seed:int=0, val_pct:float=.15, test_pct:float=.15, pixel_um:float|None=None):
+    "Read `data` (cells without a pixel size given `pixel_um`) and split it; a pre-split collection keeps its split."
     from aml_nb.data import read_cells, split_table
-    return split_table(read_cells(data, layout), val_pct, test_pct, split_seed)
+    return split_table(read_cells(data, layout, pixel_um), val_pct, test_pct, split_seed)
 
 # %% ../nbs/25_cli.ipynb #1d32a119
 def _summarize_options(p):
-    p.add_argument('data', help='image collection'); _choice(p, '--layout', Names('data', 'READERS', 'auto'), 'layout of DATA', default='auto')
+    p.add_argument('data', help='image collection'); _choice(p, '--layout', Names('data', 'READERS', 'auto'), 'layout of DATA', default='auto'); _pixel_option(p)
 
-@command('data summarize', 'counts per class, patient and split, and what was skipped', _summarize_options)
+@command('data summarize', 'counts per class, patient, split and site, pixel sizes, and what was skipped', _summarize_options)
 def cmd_summarize(a):
-    "Print counts per class, patient and split, and what was skipped."
+    "Print counts per class, patient, split and site, the pixel sizes per site, and what was skipped."
     from aml_nb.data import read_cells, summarize, format_summary
-    print(format_summary(summarize(read_cells(a.data, a.layout))))
+    print(format_summary(summarize(read_cells(a.data, a.layout, a.pixel_um))))
 
 # %% ../nbs/25_cli.ipynb #e24de5f0
 def _demo_data_options(p):
@@ -143,7 +148,7 @@ def _recipe_options(p):
         flag, anno = '--' + name.replace('_', '-'), str(d.anno)
         if name in CHOICES: _choice(g, flag, Names('recipe', CHOICES[name]), d.docment, dest=name)
         elif anno == 'bool': g.add_argument(flag, action=argparse.BooleanOptionalAction, help=d.docment)
-        else: g.add_argument(flag, type=int if anno == 'int' else float if anno.startswith('float') else str, help=d.docment)
+        else: g.add_argument(flag, type=int if anno == 'int' else float if anno.startswith('float') and 'str' not in anno else str, help=d.docment)   # 'auto' or a number: checked by TrainConfig
     g.add_argument('--no-mixup', dest='mixup', action='store_const', const=0., help='turn Mixup off (the same as --mixup 0)')
 
 def _train_args(p, out_default:str|None):
@@ -155,7 +160,7 @@ def _train_args(p, out_default:str|None):
     p.add_argument('--split-seed', type=int, default=0, help='seed of the patient split (the same for every run)')
     p.add_argument('--force', action='store_true', help='train again even when a finished run of the same recipe exists')
     p.add_argument('--keep-checkpoint', action='store_true', help='keep the resume checkpoint of a finished run')
-    _recipe_options(p)
+    _pixel_option(p); _recipe_options(p)
 
 def _overrides(a)->dict:
     "Training settings given on the command line."
@@ -169,14 +174,14 @@ def _train_options(p):
 @command('train', 'train and evaluate one model into a run folder', _train_options)
 def cmd_train(a):
     "Train and evaluate one run."
-    from aml_nb.recipe import preset_config
+    from aml_nb.recipe import preset_config, resolution_words
     from aml_nb.experiments import run_experiment
-    t = load_split_table(a.data, a.layout, a.split_seed)
+    t = load_split_table(a.data, a.layout, a.split_seed, pixel_um=a.pixel_um)
     cfg = preset_config(a.preset, a.arch, **_overrides(a))
     out = Path(a.out or f'runs/{cfg.arch}-s{cfg.seed}')
     r = run_experiment(t, cfg, out, force=a.force, keep_checkpoint=a.keep_checkpoint, preset=a.preset)
     c = r['metrics']['cell']
-    print(f"{out}: balanced accuracy {c['balanced_accuracy']:.3f} [{c['balanced_accuracy_lo']:.3f}, {c['balanced_accuracy_hi']:.3f}]")
+    print(f"{out}: balanced accuracy {c['balanced_accuracy']:.3f} [{c['balanced_accuracy_lo']:.3f}, {c['balanced_accuracy_hi']:.3f}]; {resolution_words(r['config'])}")
 
 # %% ../nbs/25_cli.ipynb #4776ecc1
 def _compare_options(p):
@@ -187,7 +192,7 @@ def _compare_options(p):
 def cmd_compare(a):
     "Compare the families of a preset."
     from aml_nb.experiments import compare
-    t = load_split_table(a.data, a.layout, a.split_seed)
+    t = load_split_table(a.data, a.layout, a.split_seed, pixel_um=a.pixel_um)
     tab = compare(t, a.out, a.preset, a.seeds, a.archs, a.force, **_overrides(a))
     print(tab[['arch', 'seeds', 'balanced_accuracy', 'balanced_accuracy_sd', 'min_recall', 'params_m', 'train_seconds', 'inference_img_per_s']].to_string(index=False))
 
@@ -200,7 +205,7 @@ def _ablate_options(p):
 def cmd_ablate(a):
     "One-change-at-a-time ablation."
     from aml_nb.experiments import ablate
-    t = load_split_table(a.data, a.layout, a.split_seed)
+    t = load_split_table(a.data, a.layout, a.split_seed, pixel_um=a.pixel_um)
     tab = ablate(t, a.out, a.arch, a.preset, a.variants, a.seed or 0, a.force, full=a.full, **_overrides(a))
     print(tab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall']].to_string(index=False))
 
@@ -215,7 +220,7 @@ def _tune_options(p):
 def cmd_tune(a):
     "Add trials to a study of one architecture, record it, optionally write the best recipe as a preset."
     from aml_nb.tune import tune, write_preset
-    t = load_split_table(a.data, a.layout, a.split_seed)
+    t = load_split_table(a.data, a.layout, a.split_seed, pixel_um=a.pixel_um)
     out = Path(a.out or f'runs/tune-{a.arch}')
     settings = _overrides(a); seed = settings.pop('seed', 0)   # --seed seeds the sampler; every trial trains with seed 0
     study = tune(t, a.arch, out, a.preset, a.trials, a.timeout, a.storage, seed=seed, **settings)
@@ -234,17 +239,20 @@ def _scoring_options(p):
 def _predict_options(p):
     p.add_argument('run', help='a finished run folder (or a model.safetensors file)'); p.add_argument('images', nargs='+', help='image files or folders')
     p.add_argument('--out', default='predictions.csv', help='CSV to create (or resume, when it holds this model\'s predictions)')
-    _scoring_options(p); p.add_argument('--compile', action='store_true', help='torch.compile the model')
+    _scoring_options(p); p.add_argument('--compile', action='store_true', help='torch.compile the model'); _pixel_option(p)
 
 @command('predict', "score images with a run's model into a CSV (resumable)", _predict_options)
 def cmd_predict(a):
     "Score images with a run's model."
-    from aml_nb.infer import Predictor
+    from aml_nb.data import image_table
+    from aml_nb.infer import Predictor, pixel_size_words
     from aml_nb.gate import gate_power_words
     p = Predictor.from_run(a.run, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile)
-    df = p.predict_paths([os.path.abspath(i) for i in a.images] if len(a.images) > 1 else a.images[0], a.out)   # one file, one name
+    cells = image_table(a.images, a.pixel_um)   # each folder's images, with the pixel sizes a sites.csv beside them gives
+    df = p.predict_paths(cells.path.tolist(), a.out, pixel_um=dict(zip(cells.path, cells.pixel_um)))
     flagged = f", {int(df.flagged.fillna(0).sum())} flagged (unlike the training cells)" if 'flagged' in df else ''
     print(f"{a.out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}")
+    if words := pixel_size_words(p, df): print(words)
     if p.gate is not None and (power := gate_power_words(p.gate.meta)): print(power)
 
 # %% ../nbs/25_cli.ipynb #6edbe620
@@ -252,23 +260,25 @@ def _differential_options(p):
     p.add_argument('run', help='a finished run of a cell-type model'); p.add_argument('cells', nargs='+', help='image files or folders')
     p.add_argument('--patients', action='store_true', help='CELLS is one folder with a subfolder per patient')
     p.add_argument('--out', required=True, help="CSV to create (the per-cell scores go beside it, resumable, in OUT.predictions.csv)")
-    _scoring_options(p)
+    _scoring_options(p); _pixel_option(p)
 
 @command('differential', "a differential count per patient (cell types, blast share with intervals) from a cell-type model", _differential_options)
 def cmd_differential(a):
     "Count each patient's cells by type, with the blast share among white cells, into a CSV."
     from aml_nb.report import write_differential, blast_words, row_blast
-    tab = write_differential(a.run, a.cells, a.out, a.patients, device=a.device, batch_size=a.batch_size, workers=a.workers)
+    tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, device=a.device, batch_size=a.batch_size, workers=a.workers)
     for pid, g in tab.groupby('patient_id', sort=False):
         b = g.iloc[0]; blast = row_blast(b)
         print(f"{pid}: {int(b.cells)} cells, {int(b.flagged)} flagged by the gate (counted apart)" + (f"; {blast_words(blast).split('. Context only')[0]}" if blast else ''))
+    if tab.pixel_um_assumed.sum(): print(f"{int(tab.pixel_um_assumed.sum())} cell(s) had no pixel size and were taken to be at the run's most common training one "
+                                          "(give it with --pixel-um or a sites.csv beside the cells)")
     print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
 
 # %% ../nbs/25_cli.ipynb #f494dddd
 def _explain_options(p):
     p.add_argument('run', help='a finished run folder (or a model.safetensors file)'); p.add_argument('images', nargs='+', help='image files')
     _choice(p, '--method', Names('explain', 'CAM_METHODS'), 'CAM method', default='gradcam')
-    p.add_argument('--out', default='explain', help='folder to create for the overlays and scores.csv')
+    p.add_argument('--out', default='explain', help='folder to create for the overlays and scores.csv'); _pixel_option(p)
 
 @command('explain', 'Grad-CAM overlays and localisation scores', _explain_options)
 def cmd_explain(a):
@@ -276,18 +286,24 @@ def cmd_explain(a):
     import pandas as pd
     from aml_nb.store import check_artefact, owned_folder, atomic_write
     from aml_nb.models import load_model
-    from aml_nb.explain import explain_cells, overlay, overlay_names
+    from aml_nb.explain import explain_cells, explained_cells, overlay, overlay_names
     from aml_nb.evaluate import csv_safe
-    from aml_nb.image_files import load_rgb
+    from aml_nb.data import image_table
+    from aml_nb.models import model_resolution
     run = Path(a.run)
     model, info = load_model(check_artefact(run)/'model.safetensors' if run.is_dir() else run)
-    ims = [load_rgb(p, decode_size=info['img_size']) for p in a.images]   # decoded as for training and scoring
+    cells = image_table(a.images, a.pixel_um); paths = cells.path.tolist()
+    ims = explained_cells(model, paths, info['img_size'], cells.pixel_um)   # as the model sees them: at its resolution, or decoded as for scoring
     out = owned_folder(a.out)   # refused before any work when it holds the user's files
     cams, scores = explain_cells(model, ims, method=a.method, img_size=info['img_size'])
-    names = overlay_names(a.images, a.method)
+    names = overlay_names(paths, a.method)
     for n, im, c in zip(names, ims, cams): atomic_write(out/n, lambda f: overlay(im, c).save(f, format='PNG'))
-    atomic_write(out/'scores.csv', lambda f: csv_safe(pd.DataFrame(scores).assign(path=a.images, overlay=names)).to_csv(f, index=False))
+    res = model_resolution(model)
+    size = dict(pixel_um=cells.pixel_um.fillna(res.default_pixel_um), pixel_um_assumed=cells.pixel_um.isna().astype(int)) if res else {}
+    atomic_write(out/'scores.csv', lambda f: csv_safe(pd.DataFrame(scores).assign(path=paths, overlay=names, **size)).to_csv(f, index=False))
     print(f"{out}: {len(ims)} overlays and scores.csv")
+    if res and cells.pixel_um.isna().any(): print(f"{int(cells.pixel_um.isna().sum())} image(s) had no pixel size: taken to be at {res.default_pixel_um:g} µm a pixel, "
+                                                  "the most common of the run's training cells (give it with --pixel-um or a sites.csv beside them)")
 
 # %% ../nbs/25_cli.ipynb #5a698317
 def _derived_options(p):
@@ -349,7 +365,7 @@ def _robustness_options(p):
     p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
     _choice(p, '--shifts', Names('experiments', 'SHIFTS'), 'shifts to score', unset='all that apply', nargs='+')
     p.add_argument('--cells', help="score these labelled cells (any layout: another lab's, say) instead of the run's test split; needs --out")
-    p.add_argument('--out', help='JSON file to write the scores of --cells to')
+    p.add_argument('--out', help='JSON file to write the scores of --cells to'); _pixel_option(p)
 
 @command('robustness', "score runs' test cells under another lab's stain, scanner and optics (writes RUN/robustness.json)", _robustness_options)
 def cmd_robustness(a):
@@ -364,9 +380,9 @@ def cmd_robustness(a):
             out = Path(a.out)
             if out.exists() and not (out.is_file() and out.suffix == '.json' and _ours(out)):
                 raise ValueError(f"{out}: exists and is not a robustness file aml_nb wrote; choose another --out")
-            rob = robustness(Predictor.from_run(run, workers=default_workers()), read_cells(a.cells), a.shifts)
+            rob = robustness(Predictor.from_run(run, workers=default_workers()), read_cells(a.cells, pixel_um=a.pixel_um), a.shifts)
             write_json(out, rob | dict(made_from=run_identity(run) | dict(cells=str(Path(a.cells).resolve()))))
-        else: rob = add_robustness(run, a.data, a.shifts)
+        else: rob = add_robustness(run, a.data, a.shifts, pixel_um=a.pixel_um)
         print(f"{run}: {rob['cells']} cells" + (f" from {a.cells}" if a.cells else " (its test split)") + f"; written to {a.out or Path(run)/'robustness.json'}")
         print(robustness_table(rob).round(3).to_string(index=False))
 

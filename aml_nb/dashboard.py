@@ -14,13 +14,14 @@ from .explain import CAM_METHODS
 from .report import near_chance, is_synthetic
 
 # %% auto #0
-__all__ = ['CELLS_PER_PAGE', 'runs_dir', 'device_name', 'run_label', 'comparison_runs', 'store_tables', 'default_run',
-           'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table', 'cell_names',
-           'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'run_verdict', 'mil_table', 'cam_caption',
-           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'draw_heatmaps',
-           'analyse_cells', 'gate_note', 'patient_call', 'robustness_note', 'suggest_run', 'suggestion',
-           'is_cell_type_model', 'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count',
-           'page_cells', 'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
+__all__ = ['OTHER_PIXEL_SIZE', 'CELLS_PER_PAGE', 'runs_dir', 'device_name', 'run_label', 'comparison_runs', 'store_tables',
+           'default_run', 'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table',
+           'cell_names', 'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'cell_view', 'run_verdict',
+           'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
+           'predict_and_explain', 'draw_heatmaps', 'analyse_cells', 'gate_note', 'patient_call', 'robustness_note',
+           'pixel_choices', 'with_pixel_um', 'pixel_note', 'suggest_run', 'suggestion', 'is_cell_type_model',
+           'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count', 'page_cells',
+           'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
            'fusion_example', 'load_run_of_fusion', 'kept_cells']
 
 # %% ../nbs/26_dashboard.ipynb #a6157109
@@ -150,6 +151,17 @@ def cell_mask(path:str|Path, image:Image.Image)->np.ndarray:
     from aml_nb.explain import stain_masks
     m = Path(path).parent/'masks'/Path(path).name
     return load_mask(m) if m.exists() else stain_masks(image)
+
+# %% ../nbs/26_dashboard.ipynb #052207dd
+def cell_view(predictor, path:str|Path, # a run's Predictor, and a test cell's file
+              pixel_um:float|None=None, # the file's pixel size (None: not known)
+             )->tuple[Image.Image, np.ndarray]:
+    "A test cell as a model sees it, with the mask its heatmap is scored on: at the model's resolution (the mask of what it sees), or decoded as for scoring (the data's mask, else the stain-based one)."
+    from aml_nb.explain import stain_masks
+    from aml_nb.image_files import load_rgb
+    cell = load_rgb(path, decode_size=predictor.decode_side(pixel_um))
+    if predictor.resolution is None: return cell, cell_mask(path, load_rgb(path))
+    view = predictor.view(cell, pixel_um); return view, stain_masks(view)
 
 # %% ../nbs/26_dashboard.ipynb #745f0a37
 def run_verdict(run:dict)->tuple[bool|None, str]:
@@ -299,12 +311,41 @@ def robustness_note(run:dict, # a run as `load_run` gives it
     if not bad: return None
     sm, rec, what, name = max(bad, key=lambda b: b[0])
     normalised = (run.get('config') or {}).get('train', {}).get('stain_norm', 'none') != 'none'
-    advice = ("A run trained with `--stain-norm reinhard` removes the colour part (see the Compare page's robustness tab)." if 'scale' not in name and not normalised
-              else "No setting of aml_nb corrects a lab's imaging scale yet: prefer cells imaged at the scale of its training cells." if 'scale' in name
+    at_resolution = bool((run.get('config') or {}).get('resolution'))
+    advice = ("A run trained with stain normalisation (`--stain-norm`) removes the colour part (see the Compare page's robustness tab)." if 'colours' in name and 'scale' not in name and not normalised
+              else "Give the cells' pixel size: without it a cell is taken to be at the training cells' most common one." if name == 'pixel_size_withheld'
+              else "This run sees whole images whatever their pixel size: a run trained on cells with pixel sizes sees every cell at one physical resolution." if 'scale' in name and not at_resolution
               else "See the Compare page's robustness tab.")
     return (f"On its own test cells under another lab's conditions ({what}), this model called {rec:.0%} of blasts a blast and "
             f"**{sm:.0%} were silent misses** (neither called a blast nor flagged): cells from a lab other than its training cells' can be "
             f"misread without a warning. {advice}")
+
+# %% ../nbs/26_dashboard.ipynb #d8f13a72
+OTHER_PIXEL_SIZE = 'another pixel size' # the Predict page's choice that asks for a number
+
+def pixel_choices(run:dict)->dict:
+    "The pixel sizes the Predict page offers for uploaded cells of a run at a physical resolution: label -> micrometres per pixel (None: not given; {} for a run without one)."
+    res = (run.get('config') or {}).get('resolution')
+    if not res: return {}
+    return ({f"not given: taken to be at {res['default_pixel_um']:g} µm a pixel (the training cells' most common)": None}
+            | {f"as the training cells of {site}: {um:g} µm a pixel": um for site, um in res.get('pixel_um_by_site', {}).items()} | {OTHER_PIXEL_SIZE: OTHER_PIXEL_SIZE})
+
+# %% ../nbs/26_dashboard.ipynb #73bebbca
+def with_pixel_um(im:Image.Image, pixel_um:float|None)->Image.Image:
+    "`im` carrying the pixel size of the file it was decoded from (`info['pixel_um']`, which `Predictor.view` reads; None: not known)."
+    if pixel_um and pixel_um == pixel_um: im.info['pixel_um'] = float(pixel_um)   # NaN: not known
+    else: im.info.pop('pixel_um', None)
+    return im
+
+# %% ../nbs/26_dashboard.ipynb #2acd2cf8
+def pixel_note(predictor, images:list[Image.Image])->str|None:
+    "What the Predict page says of the cells' physical size: the field the model sees, and how many cells had no pixel size (None: a run without a resolution)."
+    res = predictor.resolution
+    if res is None: return None
+    n = sum('pixel_um' not in im.info for im in images)
+    s = f"This model sees every cell {res.field_um:g} µm across ({res.um_per_px(predictor.img_size):.3g} µm a pixel of its input), whatever the camera."
+    return s + (f" **{n} of {len(images)} cell(s) had no pixel size**: each was taken to be at {res.default_pixel_um:g} µm a pixel, the most common of its "
+                "training cells; a cell imaged at another one is seen too large or too small (the gate's size view flags many such cells)." if n else '')
 
 # %% ../nbs/26_dashboard.ipynb #4f2a7d95
 def suggest_run(images:list[Image.Image], runs:list[dict], load)->tuple[dict|None, pd.DataFrame]:
@@ -356,7 +397,7 @@ def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFra
 # %% ../nbs/26_dashboard.ipynb #d5866f01
 def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cell index: label}
                  folder:Path|str)->Path:
-    "Write the reviewed cells as `<folder>/<label>/<name>.png` (training data for `aml-nb train --data`) and `reviews.csv`."
+    "Write the reviewed cells as `<folder>/<label>/<name>.png` (training data for `aml-nb train --data`), `reviews.csv`, and `sites.csv` with the pixel sizes known."
     from aml_nb.store import owned_folder, atomic_write
     from aml_nb.evaluate import csv_safe
     folder = owned_folder(folder); rows = []
@@ -364,8 +405,13 @@ def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cel
         if not lab: continue
         if lab in ('.', '..') or '/' in lab or '\\' in lab: raise ValueError(f"{lab!r}: not usable as a label (a folder name)")
         f = folder/lab/f"{Path(names[i]).stem}_{i:03d}.png"; f.parent.mkdir(exist_ok=True)
-        atomic_write(f, lambda t: images[i].save(t, format='PNG')); rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i]))
-    atomic_write(folder/'reviews.csv', lambda t: csv_safe(pd.DataFrame(rows, columns=['path', 'label', 'source'])).to_csv(t, index=False))
+        im, px = images[i], images[i].info.get('pixel_um')   # the file's pixel size; the image saved is as decoded, so its own is scaled
+        atomic_write(f, lambda t: im.save(t, format='PNG'))
+        rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i],
+                         pixel_um=px * im.info.get('file_side', max(im.size)) / max(im.size) if px else None))
+    t = pd.DataFrame(rows, columns=['path', 'label', 'source', 'pixel_um'])
+    atomic_write(folder/'reviews.csv', lambda p: csv_safe(t[['path', 'label', 'source']]).to_csv(p, index=False))
+    if t.pixel_um.notna().any(): atomic_write(folder/'sites.csv', lambda p: csv_safe(t[t.pixel_um.notna()].assign(site='reviewed')[['path', 'site', 'pixel_um']]).to_csv(p, index=False))
     return folder
 
 # %% ../nbs/26_dashboard.ipynb #c852a39e
@@ -392,9 +438,9 @@ def page_cells(order:list[int], page:int, per_page:int=CELLS_PER_PAGE)->list[int
 
 # %% ../nbs/26_dashboard.ipynb #30162cc8
 def image_key(images:list[Image.Image])->str:
-    "A digest of the cells' pixels (a memo key: it identifies the content, not the file or the patient)."
+    "A digest of the cells' pixels and pixel sizes (a memo key: it identifies the content, not the file or the patient)."
     h = hashlib.sha256()
-    for im in images: h.update(f'{im.mode}{im.size}'.encode()); h.update(im.tobytes())
+    for im in images: h.update(f"{im.mode}{im.size}{im.info.get('pixel_um')}".encode()); h.update(im.tobytes())
     return h.hexdigest()
 
 # %% ../nbs/26_dashboard.ipynb #2bd01037

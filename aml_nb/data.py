@@ -6,19 +6,21 @@ import hashlib, math, os, re, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from .image_files import IMAGE_EXTS, OTHER_IMAGE_EXTS, PIL_FORMATS, load_rgb, image_problem
+from .image_files import IMAGE_EXTS, OTHER_IMAGE_EXTS, PIL_FORMATS, load_rgb, image_problem, image_size
 
 # %% auto #0
 __all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'SPLITS', 'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES',
-           'SITE_BY_PREFIX', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'cell_table',
-           'report_row', 'row_name', 'validate_table', 'read_class_folders', 'read_lmu_annotations', 'read_lmu',
-           'read_patient_table', 'join_cell_types', 'join_demographics', 'read_patient_folders', 'site_by_name',
-           'assign_sites', 'detect_layout', 'duplicate_report', 'read_cells', 'split_table', 'split_hash',
-           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'site_warnings', 'summarize', 'format_summary']
+           'SITE_BY_PREFIX', 'SOURCE_PIXELS', 'PIXEL_UM_RANGE', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX',
+           'REAL_CELLS_CITATION', 'cell_table', 'report_row', 'row_name', 'validate_table', 'read_class_folders',
+           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'join_cell_types', 'join_demographics',
+           'read_patient_folders', 'site_by_name', 'source_pixel_um', 'check_pixel_um', 'read_sites', 'assign_sites',
+           'detect_layout', 'duplicate_report', 'read_cells', 'list_images', 'image_table', 'split_table', 'split_hash',
+           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'single_site_classes', 'site_warnings',
+           'pixel_sizes', 'summarize', 'format_summary']
 
 # %% ../nbs/01_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
-OPTIONAL_COLUMNS = ['sex', 'age', 'site', 'cell_type', 'mask_path']
+OPTIONAL_COLUMNS = ['sex', 'age', 'site', 'pixel_um', 'pixel_from', 'cell_type', 'mask_path']
 SPLITS = ('train', 'val', 'test')
 
 # %% ../nbs/01_data.ipynb #89dd666a
@@ -239,22 +241,70 @@ def site_by_name(path:str)->str:
     m = re.fullmatch(r'([A-Z]+)_(\d+)', Path(path).stem)
     return SITE_BY_PREFIX.get(m[1], 'unknown') if m else 'unknown'
 
+# %% ../nbs/01_data.ipynb #be848ea3
+SOURCE_PIXELS = dict(Munich=(.0735, 400), Barcelona=(.1034, 360)) # site -> (micrometres per pixel as the source scanned, its crops' width in pixels)
+PIXEL_UM_RANGE = (.01, 10.) # pixel sizes aml_nb accepts, in micrometres (a blood smear is imaged at about 0.05-1)
+
+def source_pixel_um(path:Path|str, # a file of a built-in source, at any size
+                    site:str, # its site: a key of SOURCE_PIXELS
+                   )->float:
+    "The pixel size of a built-in source's file as stored: the source's, times the reduction of its crop (NaN when the file cannot be opened)."
+    um, width = SOURCE_PIXELS[site]
+    size = image_size(path)   # the header only
+    return um * width / size[0] if size else float('nan')
+
+# %% ../nbs/01_data.ipynb #968e506a
+def check_pixel_um(v, # a pixel size as given
+                   where:str, # how to name where it was given, in the error
+                  )->float:
+    "A pixel size in micrometres, or a ValueError naming where it came from."
+    try: f = float(v)
+    except (TypeError, ValueError): f = float('nan')
+    lo, hi = PIXEL_UM_RANGE
+    if not lo <= f <= hi: raise ValueError(f"{where}: pixel size {v!r} is not a number of micrometres per pixel from {lo} to {hi} (a blood smear is imaged at about 0.05-1)")
+    return f
+
+# %% ../nbs/01_data.ipynb #85cd8725
+def read_sites(root:Path|str)->pd.DataFrame|None:
+    "`<root>/sites.csv` (`path` relative to root, or empty for a whole site; `site`; optionally `pixel_um`), checked; None when there is none."
+    f = Path(root)/'sites.csv'
+    if not f.exists(): return None
+    try: s = pd.read_csv(f, dtype={'path': str, 'site': str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise ValueError(f"{f}: not a readable CSV ({e})") from None
+    if not {'path', 'site'} <= set(s.columns): raise ValueError(f"{f}: needs columns 'path' and 'site' (has {list(s.columns)})")
+    if 'pixel_um' in s:
+        for i, v in s.pixel_um.items():
+            if pd.notna(v): check_pixel_um(v, f"{f}, {row_name(i)}")
+        s['pixel_um'] = pd.to_numeric(s.pixel_um)
+    s['path'] = s.path.map(lambda p: Path(p).as_posix() if pd.notna(p) and str(p).strip() else pd.NA)
+    return s
+
 # %% ../nbs/01_data.ipynb #89901356
-def assign_sites(t:pd.DataFrame, root:Path|str)->pd.DataFrame:
-    "Fill the `site` (and, when known, `pixel_um`) column of a CellTable: its own, then `<root>/sites.csv`, then file names."
+def assign_sites(t:pd.DataFrame, root:Path|str,
+                 pixel_um:float|None=None, # the pixel size of every cell not known otherwise (a command's `--pixel-um`)
+                )->pd.DataFrame:
+    "Fill `site`, `pixel_um` and `pixel_from` of a CellTable: its own columns, then `<root>/sites.csv`, then the built-in sources' naming rule and pixel sizes, then `pixel_um`."
     root, t = Path(root), t.copy()
-    site = t['site'] if 'site' in t else pd.Series(pd.NA, index=t.index, dtype=object)
-    f = root/'sites.csv'
-    if f.exists():
-        s = pd.read_csv(f, dtype={'path': str, 'site': str})
-        if not {'path', 'site'} <= set(s.columns): raise ValueError(f"{f}: needs columns 'path' and 'site' (has {list(s.columns)})")
-        rel = t.path.map(lambda p: os.path.relpath(p, root)).map(Path).map(Path.as_posix)
-        s.index = s.path.map(lambda p: Path(p).as_posix())
-        site = site.fillna(rel.map(s.site))
-        if 'pixel_um' in s: t['pixel_um'] = pd.to_numeric(rel.map(s.pixel_um), errors='coerce')
+    site = t['site'].copy() if 'site' in t else pd.Series(pd.NA, index=t.index, dtype=object)
+    px = pd.to_numeric(t['pixel_um'], errors='coerce') if 'pixel_um' in t else pd.Series(np.nan, index=t.index)
+    src = pd.Series(np.where(px.notna(), t['pixel_from'] if 'pixel_from' in t else 'table', None), index=t.index, dtype=object)
+    def fill(new:pd.Series, where:str):
+        take = px.isna() & new.notna(); px[take] = new[take]; src[take] = where
+    s = read_sites(root)
+    if s is not None:
+        rel = t.path.map(lambda p: Path(os.path.relpath(p, root)).as_posix())
+        files = s[s.path.notna()].drop_duplicates('path', keep='last').set_index('path')
+        site = site.fillna(rel.map(files.site))
+        if 'pixel_um' in s: fill(rel.map(files.pixel_um), 'sites.csv')
     named = t.path.map(site_by_name)
     if (named == 'unknown').any(): named[:] = 'unknown'   # the naming rule holds for collections of those sources' files alone, not for a lab's own "LY_12.png"
-    t['site'] = site.fillna(named).fillna('unknown').astype(str)
+    by_name = site.isna() & (named != 'unknown')
+    site = site.fillna(named).fillna('unknown').astype(str)
+    if s is not None and 'pixel_um' in s:   # a site's pixel size, for its cells without their own
+        fill(site.map(s[s.path.isna() & s.pixel_um.notna()].drop_duplicates('site', keep='last').set_index('site').pixel_um), 'sites.csv')
+    fill(pd.Series({i: source_pixel_um(p, site[i]) for i, p in t.path[by_name & px.isna()].items()}, dtype=float).reindex(t.index), 'built-in')
+    if pixel_um is not None: fill(pd.Series(check_pixel_um(pixel_um, '--pixel-um'), index=t.index), 'command line')
+    t['site'], t['pixel_um'], t['pixel_from'] = site, px.astype(float), src
     return t
 
 # %% ../nbs/01_data.ipynb #cfe7b4ba
@@ -287,18 +337,40 @@ def duplicate_report(t:pd.DataFrame)->list[dict]:
 # %% ../nbs/01_data.ipynb #2e72f5dd
 def read_cells(root:Path|str, # a folder in any supported layout
                layout:str='auto', # 'auto' or one of READERS
+               pixel_um:float|None=None, # the pixel size of the cells nothing else gives one (`assign_sites`)
                **kwargs, # passed to the reader (e.g. `validate=False` to skip decoding every image)
               )->pd.DataFrame: # a CellTable
     "Read any supported collection into a CellTable (paths absolute: the table names the same files from any working folder)."
     root = Path(root).resolve()
     layout = detect_layout(root) if layout == 'auto' else layout
     if layout not in READERS: raise ValueError(f"unknown layout {layout!r}; choose from {list(READERS)}")
-    t = assign_sites(READERS[layout](root, **kwargs), root)
+    t = assign_sites(READERS[layout](root, **kwargs), root, pixel_um)
     if kwargs.get('validate', True):
         dups = duplicate_report(t); t.attrs['report'] += dups
         if dups: warnings.warn(f"{root}: {len(dups)} image(s) identical to another in another split or class, e.g. {dups[0]['path']}: {dups[0]['problem']}")
     t.attrs |= dict(layout=layout, root=str(root))
     return t
+
+# %% ../nbs/01_data.ipynb #50da3315
+def list_images(src:Path|str)->list[str]:
+    "Image paths of a folder (recursively, sorted; absolute, so that one folder named two ways is one), or of a single file."
+    src = Path(os.path.abspath(src))
+    if src.is_file(): return [str(src)]
+    if not src.is_dir(): raise FileNotFoundError(f"{src}: no such file or folder")
+    found = sorted(str(p) for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and 'masks' not in p.relative_to(src).parts)   # masks beside the cells
+    if not found: raise ValueError(f"{src}: no images ({', '.join(sorted(e[1:] for e in IMAGE_EXTS))}) in this folder or below it")
+    return found
+
+# %% ../nbs/01_data.ipynb #026baea7
+def image_table(src:Path|str|list, # folders (their images, recursively) and image files
+                pixel_um:float|None=None, # the pixel size of the cells nothing else gives one
+               )->pd.DataFrame: # path, site, pixel_um, pixel_from (label empty), one row per image, in the order given
+    "The images of files and folders as an unlabelled CellTable, each with its site and pixel size (`sites.csv` in a folder given or beside a file given, the built-in sources' table, `pixel_um`)."
+    parts, seen = [], set()
+    for s in src if isinstance(src, (list, tuple)) else [src]:
+        s = Path(os.path.abspath(s)); paths = [p for p in list_images(s) if p not in seen]; seen.update(paths)
+        if paths: parts.append(assign_sites(cell_table([dict(path=p, label='') for p in paths]), s if s.is_dir() else s.parent, pixel_um))
+    return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/01_data.ipynb #7367a647
 def _split_units(units:pd.Series, # one label per unit (patient or cell), indexed by the unit id
@@ -409,25 +481,45 @@ def real_cell_sample(n:int=36, # how many cells (spread over the classes)
     return [sheets[c['sheet']].crop(((c['i'] % cols) * px, (c['i'] // cols) * px, (c['i'] % cols + 1) * px, (c['i'] // cols + 1) * px)) for c in pick]
 
 # %% ../nbs/01_data.ipynb #2c57a00d
+def single_site_classes(sites, labels)->dict[str, str]:
+    "The classes whose every cell of a known site comes from one site, when there are several: class -> that site."
+    t = pd.DataFrame(dict(site=np.asarray(sites, dtype=object), label=np.asarray(labels, dtype=object)))
+    t = t[t.site.notna() & (t.site != 'unknown')]
+    if t.site.nunique() < 2: return {}
+    per = t.groupby('label').site.unique()
+    return {str(c): str(s[0]) for c, s in per.items() if len(s) == 1}
+
 def site_warnings(t:pd.DataFrame)->list[str]:
-    "Plain-words warnings for classes that come from one site only, a site other than the one most cells come from."
+    "Plain-words warnings for the classes that come from one site only: no site comparison exists for them (strongest for a site other than the one most cells come from)."
     if 'site' not in t: return []
-    known = t[t.site != 'unknown']
-    if known.site.nunique() < 2: return []
-    main, per = known.site.value_counts().index[0], known.groupby('label').site.unique()   # a class of the main site alone is the usual case
-    return [f"every {c} cell ({(known.label == c).sum()}) comes from {s[0]}: a model can learn {s[0]}'s stain and scanner instead of the cell; "
-            f"judge it on cells of {c} from another site, or with stain augmentation and `aml-nb robustness`" for c, s in per.items() if len(s) == 1 and s[0] != main]
+    single = single_site_classes(t.site, t.label)
+    if not single: return []
+    known = t[t.site != 'unknown']; main = known.site.value_counts().index[0]
+    out = [f"every {c} cell ({(known.label == c).sum()}) comes from {s}, so no site comparison exists for {c}: a model can learn {s}'s "
+           f"stain and scanner instead of the cell; judge it on cells of {c} from another site, or with `aml-nb robustness`" for c, s in single.items() if s != main]
+    rest = sorted(c for c, s in single.items() if s == main)
+    return out + ([f"every {', '.join(rest)} cell comes from {main} alone: no site comparison exists for these classes either"] if rest else [])
 
 # %% ../nbs/01_data.ipynb #e295a88c
+def pixel_sizes(t:pd.DataFrame)->pd.DataFrame:
+    "Per site: how many cells have a pixel size, how many do not, the sizes (median, range) and where they came from."
+    if 'site' not in t or 'pixel_um' not in t: return pd.DataFrame()
+    def row(g):
+        p = g.pixel_um.dropna()
+        return pd.Series(dict(cells=len(g), known=len(p), unknown=len(g) - len(p), median_um=p.median() if len(p) else np.nan,
+                              min_um=p.min() if len(p) else np.nan, max_um=p.max() if len(p) else np.nan,
+                              source=', '.join(sorted(set(g.pixel_from[g.pixel_um.notna()].dropna()))) if 'pixel_from' in g else ''))
+    return t.groupby('site').apply(row, include_groups=False)
+
 def summarize(t:pd.DataFrame)->dict:
-    "Counts per class x split, per patient, and the reader's report, as DataFrames."
+    "Counts per class x split, per patient and per site, pixel sizes per site, and the reader's report, as DataFrames."
     split = t.split.fillna('unsplit')
     by_class = pd.crosstab(t.label, split, margins=True, margins_name='total')
     patients = (t.dropna(subset=['patient_id']).groupby(['label']).patient_id.nunique().rename('patients').to_frame()
                 if t.patient_id.notna().any() else pd.DataFrame())
     by_site = pd.crosstab(t.label, t.site, margins=True, margins_name='total') if 'site' in t else pd.DataFrame()
     return dict(cells=len(t), classes=t.label.nunique(), patients=int(t.patient_id.nunique()), by_class=by_class,
-                patients_per_class=patients, by_site=by_site, site_warnings=site_warnings(t),
+                patients_per_class=patients, by_site=by_site, site_warnings=site_warnings(t), pixel_sizes=pixel_sizes(t),
                 report=pd.DataFrame(t.attrs.get('report', []), columns=['path', 'problem', 'action']))
 
 # %% ../nbs/01_data.ipynb #519f170d
@@ -436,6 +528,11 @@ def format_summary(s:dict)->str:
     out = [f"{s['cells']} cells, {s['classes']} classes, {s['patients'] or 'unknown'} patients", '', s['by_class'].to_string()]
     if len(s['patients_per_class']): out += ['', s['patients_per_class'].to_string()]
     if len(s.get('by_site', [])): out += ['', 'cells per class and site (where each was stained and scanned):', s['by_site'].to_string()]
+    px = s.get('pixel_sizes', pd.DataFrame())
+    if len(px):
+        out += ['', 'pixel sizes per site (micrometres per pixel of the files):', px.round(4).to_string()]
+        out += [f"note: no pixel size is known for {int(r.unknown)} cell(s) of site {site!r}: give one in sites.csv (path, site, pixel_um) or with "
+                "--pixel-um; otherwise a model takes them to be at its training cells' most common pixel size" for site, r in px.iterrows() if r.unknown]
     out += [f"warning: {w}" for w in s.get('site_warnings', [])]
     r = s['report']
     out += ['', f"{len(r)} file(s) skipped or noted" + (':' if len(r) else '')]

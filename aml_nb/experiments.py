@@ -10,32 +10,31 @@ import numpy as np, pandas as pd, torch, kornia
 from torch.nn import functional as F
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
-from .data import split_hash, real_cell_sample
-from .image_files import load_rgb
-from .images import decode_cells, colour_transfer, cell_colours, hed_scale, zoom
+from .data import split_hash, real_cell_sample, single_site_classes
+from .image_files import load_rgb, image_size
+from .images import decode_cells, colour_transfer, cell_colours, hed_scale, zoom, to_field
 from .synth import drawn_cell_sample
 from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
                     run_cells, owned_folder, members_identity, file_sha256)
 from .train import train_run
 from .recipe import TrainConfig, load_preset, preset_config, run_config, run_fingerprint
 from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics, csv_safe
-from .fairness import fairness_report, fit_tau, mitigation_table
+from .fairness import fairness_report, fit_tau, mitigation_table, shared_types
 from .gate import Gate, gate_power
 from .infer import Predictor, predict_table, default_workers
 from .models import load_model
-from .explain import localisation_summary, stain_masks
+from .explain import localisation_summary
 
 # %% auto #0
-__all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shared_types', 'site_scales', 'shift_context', 'robustness', 'robustness_table',
-           'inference_speed', 'must_flag_images', 'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run',
-           'run_experiment', 'finish_refit', 'refit_gate', 'add_robustness', 'run_row', 'summarize_runs', 'write_table',
-           'compare', 'mitigation_summary', 'ablate']
+__all__ = ['SHIFTS', 'ABLATIONS', 'Shift', 'shift_context', 'robustness', 'robustness_table', 'inference_speed',
+           'must_flag_images', 'must_flag_features', 'fit_gate', 'reusable', 'evaluate_run', 'run_experiment',
+           'finish_refit', 'refit_gate', 'add_robustness', 'run_row', 'summarize_runs', 'write_table', 'compare',
+           'mitigation_summary', 'ablate']
 
 # %% ../nbs/15_experiments.ipynb #63a6db30
 def _site_colours(x, ctx, g):
     "Each cell given the mean LAB statistics of the next site's cells."
     return colour_transfer(x, ctx['target_colours'])
-def _site_scale(x, ctx, g): return zoom(_site_colours(x, ctx, g), ctx['target_zoom'])
 def _stain(x, ctx, g):
     a = torch.ones(len(x), 3); a[:, :2] = .65 + .7 * torch.rand(len(x), 2, generator=g)
     return hed_scale(x, a)
@@ -52,69 +51,75 @@ class Shift:
     what:str # in plain words
     fn:Callable # (cells (B, 3, S, S) in [0, 1], context of `shift_context` for these cells, generator) -> shifted cells
     sites:bool=False # needs two known sites
-    zooms:bool=False # works on cells decoded at twice the model's side (then resized), for the detail a zoom needs
+    imaged:bool=False # imaged at the other site's pixel size (zoomed by the ratio of the sites' pixel sizes)
+    declared:bool=True # with that pixel size given (False: none given, so a run takes its default)
 
 SHIFTS = dict(
     as_scanned=Shift("the test cells as they are", lambda x, ctx, g: x),
     site_colours=Shift("each site's cells in the other site's colours (Reinhard, LAB)", _site_colours, sites=True),
-    site_colours_scale=Shift("each site's cells in the other site's colours and at its imaging scale", _site_scale, sites=True, zooms=True),
+    site_colours_scale=Shift("each site's cells in the other site's colours and at its imaging scale, its pixel size given", _site_colours, sites=True, imaged=True),
+    pixel_size_withheld=Shift("each site's cells in the other site's colours and at its imaging scale, no pixel size given", _site_colours, sites=True, imaged=True, declared=False),
     stain_amount=Shift("haematoxylin and eosin amounts x0.65-1.35 per cell", _stain),
     blur=Shift("Gaussian blur, sigma 1 px at the model's side", _blur),
     gamma=Shift("gamma 0.67-1.5 per cell", _gamma),
     jpeg=Shift("JPEG compression at quality 30", _jpeg))
 
-# %% ../nbs/15_experiments.ipynb #75844edd
-def shared_types(sites:np.ndarray, labels:np.ndarray)->np.ndarray:
-    "Which cells are of a type every known site has (all cells when no type is shared): what compares sites, not class mixes."
-    names = sorted(set(sites) - {'unknown'})
-    shared = [l for l in set(labels) if all(((labels == l) & (sites == s)).any() for s in names)]
-    return np.isin(labels, shared) if shared else np.ones(len(labels), bool)
-
-# %% ../nbs/15_experiments.ipynb #a37bc686
-def site_scales(cells:torch.Tensor, # uint8 cells (N, 3, H, W)
-                sites:np.ndarray, labels:np.ndarray)->dict:
-    "Each site's imaging scale relative to the first: median linear size (square root of the area share) of the white cell, on cell types every site has."
-    size = np.array([np.sqrt((stain_masks(c.permute(1, 2, 0).cpu().numpy()) >= 1).mean()) for c in cells])
-    names, use = sorted(set(sites) - {'unknown'}), shared_types(sites, labels)
-    med = {s: float(np.median(size[use & (sites == s)])) for s in names}
-    return {s: med[s] / med[names[0]] for s in names}
-
 # %% ../nbs/15_experiments.ipynb #29cf5d1a
-def shift_context(cells:torch.Tensor, sites:np.ndarray, labels:np.ndarray)->dict:
-    "Per cell: the LAB statistics of, and the zoom to, the next known site (sorted order, wrapping); unknown sites keep their own."
+def shift_context(cells:torch.Tensor, sites:np.ndarray, labels:np.ndarray, # cells as scored (uint8), their sites and labels
+                  pixel_um:np.ndarray|None=None, # their pixel sizes (NaN where not known)
+                 )->dict:
+    "Per cell: the LAB statistics of the next known site (sorted order, wrapping) and the ratio of its pixel size to the cell's own site's; unknown sites keep their own."
     names, use = sorted(s for s in set(sites) if s != 'unknown'), shared_types(sites, labels)
     col = cell_colours(cells)
     mean = {s: col[torch.as_tensor(use & (sites == s))].mean(0) for s in names}   # a lab's colours, on the cell types both labs have
-    scale = site_scales(cells, sites, labels) if len(names) > 1 else {}
+    px = pd.Series(np.full(len(sites), np.nan) if pixel_um is None else np.asarray(pixel_um, float))
+    site_px = {s: float(px[sites == s].median()) for s in names if px[sites == s].notna().any()}   # a lab's pixel size
     nxt = {s: names[(i + 1) % len(names)] for i, s in enumerate(names)}
     tgt = torch.stack([mean[nxt[s]] if s in nxt else c for s, c in zip(sites, col)])
-    zf = torch.tensor([scale[nxt[s]] / scale[s] if s in nxt and scale else 1. for s in sites])
-    return dict(target_colours=tgt, target_zoom=zf, sites=names, site_scale=scale)
+    ratio = torch.tensor([site_px[nxt[s]] / site_px[s] if s in nxt and s in site_px and nxt[s] in site_px else 1. for s in sites])
+    return dict(target_colours=tgt, pixel_ratio=ratio, sites=names, site_pixel_um=site_px)
 
 # %% ../nbs/15_experiments.ipynb #5d5fe5cb
+def _widths(paths:list[str])->np.ndarray:
+    "Each image's width in pixels, from its header."
+    return np.array([(image_size(p) or (np.nan,))[0] for p in paths], float)
+
+def _imaged(big:torch.Tensor, ctx:dict, predictor:Predictor, px:np.ndarray|None, widths:np.ndarray|None, declared:bool)->torch.Tensor:
+    "Cells decoded whole at twice the model's side, imaged at the other site's pixel size, then brought to the model's input as it brings any cell: uint8 (N, 3, img, img)."
+    img, res, r = predictor.img_size, predictor.resolution, ctx['pixel_ratio']
+    x = zoom(big.float() / 255, 1 / r)   # the same cell at coarser (ratio > 1) or finer pixels, the view filled with its background
+    if res is None: return (F.interpolate(x, (img, img), mode='bilinear', antialias=True, align_corners=False) * 255).round().clamp(0, 255).byte()
+    given = px * r.numpy() if declared else np.full(len(x), res.default_pixel_um)   # the shifted file's pixel size, as given to the run
+    at = given * widths / big.shape[-1]   # ... of the file, at the side it was decoded to
+    return torch.stack([to_field((c * 255).round().clamp(0, 255).byte(), float(p), res.field_um, img) for c, p in zip(x, at)])
+
 def robustness(predictor:Predictor, cells:pd.DataFrame, # the run's predictor, and labelled cells (default use: its test split)
                shifts:list[str]|None=None, # names of SHIFTS (default: all that apply)
                seed:int=0, batch_size:int=64, progress:bool=True)->dict:
     "Metrics of `predictor` on `cells` under each shift (`shift_metrics`), with each shift's drop from as-scanned: the content of `robustness.json`."
-    classes, img = predictor.classes, predictor.img_size
+    classes, img, res = predictor.classes, predictor.img_size, predictor.resolution
     y = cells.label.map({c: i for i, c in enumerate(classes)})
     if y.isna().any(): raise ValueError(f"{cells.path[y.isna()].iloc[0]}: label {cells.label[y.isna()].iloc[0]!r} is not one of the run's classes {classes}")
     y = y.to_numpy(int)
     sites = (cells.site if 'site' in cells else pd.Series('unknown', index=cells.index)).astype(str).to_numpy()
     unknown = [s for s in (shifts or []) if s not in SHIFTS]
     if unknown: raise ValueError(f"unknown shift(s) {unknown}; choose from {list(SHIFTS)}")
-    dec = lambda side: decode_cells(cells.path.tolist(), side, progress=progress, desc='decoding cells for robustness')
-    small, big = dec(img), dec(2 * img)   # as every path decodes them; and with the detail a zoom needs
-    ctx = shift_context(big, sites, cells.label.to_numpy())
+    given = pd.to_numeric(cells['pixel_um'], errors='coerce').to_numpy(float) if 'pixel_um' in cells else np.full(len(cells), np.nan)
+    px = predictor.pixel_sizes(given, len(cells))[0]   # as scoring takes them: the run's default where not known
+    paths = cells.path.tolist()
+    small = decode_cells(paths, img, progress=progress, desc='decoding cells for robustness', pixel_um=px, field_um=res.field_um if res else None)   # as every path decodes them
+    ctx = shift_context(small, sites, cells.label.to_numpy(), given)
     names = [s for s in (shifts or SHIFTS) if len(ctx['sites']) > 1 or not SHIFTS[s].sites]
-    out = dict(cells=len(cells), seed=seed, sites=ctx['sites'], site_scale=ctx['site_scale'], gate=predictor.gate is not None, shifts={})
+    big = decode_cells(paths, 2 * img) if any(SHIFTS[s].imaged for s in names) else None   # whole, with the detail a zoom needs
+    geometry = {(True, d): _imaged(big, ctx, predictor, px, _widths(paths) if res else None, d) for d in {SHIFTS[s].declared for s in names if SHIFTS[s].imaged}}
+    out = dict(cells=len(cells), seed=seed, sites=ctx['sites'], site_pixel_um=ctx['site_pixel_um'], single_site=single_site_classes(sites, cells.label), gate=predictor.gate is not None,
+               resolution=res.info() if res else None, shifts={})
     for name in tqdm(names, desc='shifts', disable=not progress, leave=False):
         sh = SHIFTS[name]; g = torch.Generator().manual_seed(seed); preds, flags = [], []
-        src = big if sh.zooms else small
+        src = geometry[(True, sh.declared)] if sh.imaged else small
         for i in range(0, len(src), batch_size):
             sl = slice(i, i + batch_size); part = {k: v[sl] if isinstance(v, torch.Tensor) else v for k, v in ctx.items()}
             x = sh.fn(src[sl].float() / 255, part, g).clamp(0, 1)
-            if x.shape[-1] != img: x = F.interpolate(x, (img, img), mode='bilinear', antialias=True, align_corners=False)
             p, s = predictor.score_tensor((x * 255).round().byte())   # as a scanned cell reaches the model: 8 bits at its size
             preds.append(p.argmax(1)); flags.append(s > predictor.gate.threshold if s is not None else np.zeros(len(p), bool))
         m = shift_metrics(y, np.concatenate(preds), np.concatenate(flags) if predictor.gate is not None else None, classes)
@@ -174,8 +179,8 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
-    e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells')
-    e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells')
+    e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells', tr.get('pixel_um'))
+    e_va = predictor.gate_paths(va.path.tolist(), progress, 'gate features of the validation cells', va.get('pixel_um'))
     classes = {c: i for i, c in enumerate(predictor.classes)}; y = tr.label.map(classes).to_numpy()
     gate = Gate.fit(e_tr, y, e_va, false_alarm)
     odd = must_flag_features(predictor, table)
@@ -255,7 +260,7 @@ def _rescored(preds:pd.DataFrame, predictor:Predictor, cells:pd.DataFrame, progr
     "A predictions table with its gate columns recomputed by `predictor.gate` for `cells` (the same cells, in the same order)."
     if len(cells) != len(preds) or [Path(p).name for p in cells.path] != [Path(p).name for p in preds.path]:
         raise ValueError("the run's predictions do not list its split's cells in order; train the run again")
-    s = predictor.gate.score(predictor.gate_paths(cells.path.tolist(), progress, 'gate scores'))
+    s = predictor.gate.score(predictor.gate_paths(cells.path.tolist(), progress, 'gate scores', cells.get('pixel_um')))
     return preds.assign(gate_score=np.round(s, 4), flagged=(s > predictor.gate.threshold).astype(int))   # as `predict_paths` writes them
 
 def finish_refit(run:Path):
@@ -299,7 +304,9 @@ def refit_gate(run:Path|str, # a sealed run
 # %% ../nbs/15_experiments.ipynb #502d7be4
 def add_robustness(run:Path|str, # a sealed run
                    data:Path|str|None=None, # its images, if they moved
-                   shifts:list[str]|None=None, progress:bool=True)->dict:
+                   shifts:list[str]|None=None, progress:bool=True,
+                   pixel_um:float|None=None, # the pixel size of its test cells that have none
+                  )->dict:
     "Score a sealed run's test split under SHIFTS into its `robustness.json` and seal it again (same identity)."
     run = Path(run)
     if not run.is_dir(): raise ValueError(f"{run}: no such folder")
@@ -308,6 +315,7 @@ def add_robustness(run:Path|str, # a sealed run
         if why: raise ValueError(f"{run}: {why}")
         if artefact_problem(run): (run/'robustness.json').unlink(missing_ok=True); seal(run, 'run')   # all else intact: sealed again without it
         table = run_cells(run, data)
+        if pixel_um is not None: table['pixel_um'] = table.pixel_um.fillna(pixel_um)
         rob = robustness(Predictor.from_run(run, workers=default_workers()), table[table.split == 'test'], shifts, progress=progress)
         write_json(run/'robustness.json', rob); seal(run, 'run')   # the old manifest stays valid until the new one replaces it
     return rob

@@ -9,13 +9,13 @@ from PIL import Image
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, EigenCAM, LayerCAM, ScoreCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.image import show_cam_on_image
-from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_stain, model_lock
+from .models import cam_target_layers, cam_reshape, create_model, model_norm, model_stain, model_resolution, model_lock
 from .image_files import to_rgb, load_rgb, load_mask
-from .images import cell_transforms
+from .images import cell_transforms, open_cell
 
 # %% auto #0
 __all__ = ['CAM_METHODS', 'Explainer', 'overlay', 'tile', 'overlay_names', 'localisation_score', 'stain_masks', 'explain_cells',
-           'randomised_copy', 'localisation_summary', 'randomisation_verdict']
+           'randomised_copy', 'explained_cells', 'localisation_summary', 'randomisation_verdict']
 
 # %% ../nbs/14_explain.ipynb #814ccef3
 CAM_METHODS = dict(gradcam=GradCAM, gradcampp=GradCAMPlusPlus, eigencam=EigenCAM, layercam=LayerCAM, scorecam=ScoreCAM)
@@ -127,12 +127,21 @@ def randomised_copy(model:nn.Module, seed:int=1)->nn.Module:
 # %% ../nbs/14_explain.ipynb #38fc76ab
 import pandas as pd
 
-def localisation_summary(model:nn.Module, table:pd.DataFrame, # cells to explain (uses `mask_path` when present)
+def explained_cells(model:nn.Module, paths:list, # a model, and image files
+                    img_size:int, pixel_um=None, # the model's side, and the files' pixel size(s) (None, a number, or one each; NaN: not known)
+                   )->list[Image.Image]:
+    "The cells as `model` sees them, for explaining: at its resolution (from each one's pixel size, its default where not known), or decoded as for training and scoring."
+    res = model_resolution(model)
+    if res is None: return [load_rgb(p, decode_size=img_size) for p in paths]
+    return [open_cell(p, img_size, float(px), res.field_um) for p, px in zip(paths, res.pixel_sizes(pixel_um, len(paths))[0])]
+
+def localisation_summary(model:nn.Module, table:pd.DataFrame, # cells to explain (uses `mask_path` when present, `pixel_um` for a model at a resolution)
                          img_size:int, n:int=32, method:str='gradcam', seed:int=0)->dict:
     "Mean localisation scores of `model` and of its randomised copy on up to `n` cells of `table`."
     t = table.sample(min(n, len(table)), random_state=seed)
-    ims = [load_rgb(p, decode_size=img_size) for p in t.path]   # decoded as for training and scoring
-    masks = [load_mask(m) for m in t.mask_path] if 'mask_path' in t and t.mask_path.notna().all() else None
+    ims = explained_cells(model, t.path.tolist(), img_size, t.get('pixel_um'))
+    exact = 'mask_path' in t and t.mask_path.notna().all() and model_resolution(model) is None   # at a resolution, masks come from the cells as seen
+    masks = [load_mask(m) for m in t.mask_path] if exact else None
     out = {}
     for name, m in (('trained', model), ('randomised', randomised_copy(model, seed))):
         _, sc = explain_cells(m, ims, masks, method, img_size)

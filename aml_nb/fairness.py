@@ -7,10 +7,11 @@ from fairlearn.metrics import MetricFrame, count, true_positive_rate, false_posi
 from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support
 from .evaluate import prob_matrix
+from .data import single_site_classes
 
 # %% auto #0
 __all__ = ['SENSITIVE', 'wilson', 'with_wilson', 'subtype_report', 'age_band', 'sensitive_features', 'group_report',
-           'logit_adjust', 'fit_tau', 'mitigation_table', 'fairness_report']
+           'logit_adjust', 'fit_tau', 'mitigation_table', 'shared_types', 'single_site_words', 'fairness_report']
 
 # %% ../nbs/11_fairness.ipynb #fcc84e9d
 def wilson(rate:float, n:int)->tuple[float, float]:
@@ -106,6 +107,23 @@ def mitigation_table(reports:dict[str, dict])->pd.DataFrame:
                               recall_gap=r['recall_gap'], accuracy=r['accuracy'], balanced_accuracy=r['balanced_accuracy'],
                               below_floor=', '.join(r['below_floor'])) for k, r in reports.items()])
 
+# %% ../nbs/11_fairness.ipynb #7f1fda82
+def shared_types(sites:np.ndarray, labels:np.ndarray)->np.ndarray:
+    "Which cells are of a type every known site has (all cells when no type is shared): what compares sites, not class mixes."
+    sites, labels = np.asarray(sites, dtype=object), np.asarray(labels, dtype=object)
+    names = sorted(set(sites) - {'unknown'})
+    shared = [l for l in set(labels) if all(((labels == l) & (sites == s)).any() for s in names)]
+    return np.isin(labels, shared) if shared else np.ones(len(labels), bool)
+
+# %% ../nbs/11_fairness.ipynb #12d04b6e
+def single_site_words(single:dict[str, str])->str|None:
+    "The confound in plain words, the classes grouped by their one site (None: every class comes from several sites)."
+    if not single: return None
+    by = pd.Series(single).groupby(pd.Series(single)).groups
+    each = '; '.join(f"every {', '.join(sorted(cs))} cell comes from {s}" for s, cs in sorted(by.items()))
+    return (f"{each[0].upper()}{each[1:]}: no site comparison exists for these classes, and a model can have learnt a site's stain "
+            "and scanner in place of the cell. Per-site figures compare sites on the cell types every site has.")
+
 # %% ../nbs/11_fairness.ipynb #b081d5b6
 def fairness_report(preds:pd.DataFrame, # test predictions (path, label, p_<class>...)
                     classes:list[str],
@@ -115,13 +133,23 @@ def fairness_report(preds:pd.DataFrame, # test predictions (path, label, p_<clas
                     floor:float=.8)->dict:
     "Subtype and group reports of a run, and the before/after of logit adjustment when a prior is given."
     groups = sensitive_features(demographics if demographics is not None else preds)
-    out = dict(floor=floor, subtype=subtype_report(preds.label, preds.predicted, classes, floor),
-               groups=group_report(preds.label, preds.predicted, groups, classes) if len(groups.columns) else {})
+    single = single_site_classes(groups.site, preds.label) if 'site' in groups else {}
+    def by_group(pred):
+        "Group reports: every attribute on all cells, the site on the cell types every site has."
+        if not len(groups.columns): return {}
+        rep = group_report(preds.label, pred, groups.drop(columns='site', errors='ignore'), classes) if len(groups.columns.drop('site', errors='ignore')) else dict(attributes={}, largest_gaps=[])
+        if 'site' in groups:
+            keep = shared_types(groups.site.fillna('unknown').to_numpy(), preds.label.to_numpy())
+            s = group_report(preds.label[keep], np.asarray(pred)[keep], groups[['site']][keep], classes)
+            rep['attributes'] |= s['attributes']; rep['largest_gaps'] = sorted(rep['largest_gaps'] + s['largest_gaps'], key=lambda d: -d['gap'])[:5]
+        return rep
+    out = dict(floor=floor, subtype=subtype_report(preds.label, preds.predicted, classes, floor), groups=by_group(preds.predicted),
+               single_site=single)
     reports = {'none': out['subtype']}
     if prior is not None:
         adj = np.asarray(classes, dtype=object)[logit_adjust(prob_matrix(preds, classes), prior, 1. if tau is None else tau).argmax(1)]
         out['logit_adjusted'] = dict(tau=tau, subtype=subtype_report(preds.label, adj, classes, floor),
-                                     groups=group_report(preds.label, adj, groups, classes) if len(groups.columns) else {})
+                                     groups=by_group(adj))
         reports['logit adjustment'] = out['logit_adjusted']['subtype']
     out['mitigation'] = mitigation_table(reports).to_dict('records')
     return out

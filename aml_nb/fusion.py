@@ -11,7 +11,7 @@ from .images import CellDataset, cell_transforms, decode_size
 from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts, owned_folder)
 from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel, genomics_sha
-from .models import model_norm, model_stain, model_lock
+from .models import model_norm, model_stain, model_resolution, model_lock
 from .evaluate import csv_safe, cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, balanced_accuracy
 from .fairness import fairness_report
 from .infer import Predictor
@@ -63,7 +63,7 @@ def fusion_inputs(run:Path, g:pd.DataFrame, # a sealed run and a validated genom
     match = match_patients(g, table)
     if progress: print(f"genomics for {match['with_genomics']} of {match['patients']} patients; "
                        f"{len(match['genomics_without_images'])} profile(s) without images ignored")
-    emb, probs = predictor.embed_paths(table.path.tolist(), progress)
+    emb, probs = predictor.embed_paths(table.path.tolist(), progress, pixel_um=table.get('pixel_um'))   # at the run's resolution, from each cell's pixel size
     gp = g.reindex(table.patient_id.astype(str))   # each cell's patient's profile (NaN where none)
     train_pts = table.patient_id[table.split == 'train'].astype(str)
     enc = GenomicEncoder(schema).fit(g.loc[g.index.isin(train_pts) & has_profile(g)])
@@ -117,7 +117,8 @@ def fit_fused(inp:FusionInputs, fusion:str, level:str, # one of FUSIONS; 'cell',
     elif level == 'e2e':
         pr = Predictor.from_run(run, device=device, workers=0); model, img = pr.model, pr.img_size
         mean, std = model_norm(model)
-        ds = lambda s, tr: CellDataset(inp.table[inp.split == s], inp.classes, cell_transforms(img, tr, mean=mean, std=std, stain_norm=model_stain(model)), decode_size(img, tr))
+        ds = lambda s, tr: CellDataset(inp.table[inp.split == s], inp.classes, cell_transforms(img, tr, mean=mean, std=std, stain_norm=model_stain(model)), decode_size(img, tr),
+                                          model_resolution(model))
         sel = lambda s, tr: FusionData(ds(s, tr), inp.G[inp.split == s], inp.has_gen[inp.split == s], inp.y[inp.split == s])
         net = FusionNet(D, F, K, fusion, hidden, modality_dropout=modality_dropout, encoder=copy.deepcopy(model).train())
         fit_fusion(net, sel('train', True), sel('val', False), max(1, epochs // 10), seed=seed, device=device, progress=progress)
@@ -257,6 +258,7 @@ class FusionPredictor:
     @torch.inference_mode()
     def predict(self, images:list|None=None, # PIL images of the patient's cells
                 profile:dict|None=None, # column -> raw value (as in a CSV cell; missing keys are missing)
+                pixel_um:float|None=None, # the cells' pixel size (None: the run's default, at a run with a resolution)
                )->dict: # probabilities per source, the modalities used, the modality weights
         "Predict one patient from cell images, a genomic profile, or both."
         images = list(images or [])
@@ -267,7 +269,7 @@ class FusionPredictor:
         out = dict(classes=self.classes, model=self.model, image=None, genomics=None, n_cells=len(images))
         gv = torch.as_tensor(self.encoder.transform(g)); hg = torch.tensor([has_gen])
         if images:
-            e, p = self.predictor.features_tensor(torch.stack([self.predictor.transform(to_rgb(im)) for im in images])); p = p.cpu().numpy()
+            e, p = self.predictor.features_tensor(torch.stack([self.predictor.transform(im, pixel_um) for im in images])); p = p.cpu().numpy()
             out['image'] = p.mean(0); out['cell_probs'] = p
         if has_gen: out['genomics'] = self.tabular.predict_proba(gv.numpy())[0]
         hi = torch.tensor([bool(images)])

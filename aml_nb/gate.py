@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Callable
 from safetensors.numpy import save_file, load_file
 from .store import atomic_write, read_json, write_json
-from .models import embed, middle_layer, pool, pixel_stats
+from .images import stained_diameter
+from .models import embed, middle_layer, pool, pixel_stats, model_norm
 
 # %% auto #0
 __all__ = ['VIEWS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'View', 'view_features', 'conformal_threshold', 'principal_precision',
@@ -24,10 +25,13 @@ class View:
     take:Callable # (x, embedding, tapped) -> features (B, D): the batch as the model got it, its embedding, the tapped layer's pooled output
     per_class:bool=False # one Gaussian per class (True) or one for all cells
     tap:Callable|None=None # model -> the layer whose output this view reads (hooked during the forward pass)
+    rgb:bool=False # `take` gets the batch in RGB in [0, 1] (the model's normalisation undone), not as the model got it
+    nearest:bool=False # held to the Gaussian of the cell's nearest class in the embedding, not to the nearest of its own
 
 VIEWS = dict(embedding=View(lambda x, e, t: e, per_class=True),   # what the classifier reads: one Gaussian per class
              middle=View(lambda x, e, t: t, tap=middle_layer),    # low-level features: a change of stain or scanner shows here first
-             pixels=View(lambda x, e, t: pixel_stats(x))) # view name -> View; what no training can blind
+             pixels=View(lambda x, e, t: pixel_stats(x)),         # what no training can blind
+             size=View(lambda x, e, t: torch.log1p(stained_diameter(x))[:, None], per_class=True, rgb=True, nearest=True)) # view name -> View; the white cell's size: the guard for a wrong pixel size
 
 # %% ../nbs/12_gate.ipynb #83589881
 def view_features(model:torch.nn.Module, x:torch.Tensor, # a model and a batch as it takes them
@@ -39,7 +43,9 @@ def view_features(model:torch.nn.Module, x:torch.Tensor, # a model and a batch a
     try: e = embed(model, x)
     finally:
         for h in hooks: h.remove()
-    return {k: v.take(x, e, tapped.get(k)) for k, v in VIEWS.items()}, e
+    mean, std = (torch.tensor(v, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for v in model_norm(model))
+    rgb = (x * std + mean).clamp(0, 1)
+    return {k: v.take(rgb if v.rgb else x, e, tapped.get(k)) for k, v in VIEWS.items()}, e
 
 # %% ../nbs/12_gate.ipynb #9a4c1f3e
 def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
@@ -82,9 +88,15 @@ class Gate:
     def _all(self, feats:dict)->dict:
         return {k: self._distances(feats[k], self.means[k], self.precision[k]) for k in self.means}
 
+    def _held(self, d:dict)->dict:
+        "Each view's unscaled distance of each cell: to its nearest Gaussian, or (`View.nearest`) to that of its nearest class in the embedding."
+        near = d['embedding'].argmin(1) if 'embedding' in d and d['embedding'].shape[1] > 1 else None
+        return {k: v[np.arange(len(v)), near] if near is not None and k in VIEWS and VIEWS[k].nearest and v.shape[1] == d['embedding'].shape[1] else v.min(1)
+                for k, v in d.items()}
+
     def distances(self, feats:dict, _all:dict|None=None)->dict:
-        "The scaled distance of each cell in each view to its nearest Gaussian (1 = the 95th percentile of the validation cells)."
-        return {k: d.min(1) / self.scale[k] for k, d in (_all or self._all(feats)).items()}
+        "The scaled distance of each cell in each view (1 = the 95th percentile of the validation cells)."
+        return {k: v / self.scale[k] for k, v in self._held(_all or self._all(feats)).items()}
 
     def nearest(self, feats:dict)->np.ndarray:
         "Each cell's nearest class in the embedding: the class whose threshold it is held to."
@@ -119,7 +131,7 @@ class Gate:
             xc = x - means[k][np.searchsorted(groups, g)]
             prec[k] = principal_precision(xc, rank) if rank and rank < x.shape[1] else LedoitWolf(assume_centered=True).fit(xc).precision_
         gate = cls(means, prec, {k: 1. for k in train}, false_alarm=false_alarm)
-        raw = {k: gate._distances(val[k], means[k], prec[k]).min(1) for k in train}
+        raw = gate._held({k: gate._distances(val[k], means[k], prec[k]) for k in train})
         gate.scale = {k: float(np.quantile(v, .95)) or 1. for k, v in raw.items()}
         v = gate.score(val)
         gate.threshold = conformal_threshold(v, false_alarm)
@@ -138,7 +150,7 @@ class Gate:
         run = Path(run)
         t = {f'{k}.means': self.means[k] for k in self.means} | {f'{k}.precision': self.precision[k] for k in self.means}
         atomic_write(run/'ood.safetensors', lambda p: save_file(t, str(p)))
-        return write_json(run/'ood.json', dict(method='mahalanobis on the embedding, a middle layer and pixel statistics (Lee et al. 2018); a split-conformal threshold per class', scale=self.scale, threshold=self.threshold,
+        return write_json(run/'ood.json', dict(method=f"mahalanobis on {', '.join(self.means)} (Lee et al. 2018); a split-conformal threshold per class", scale=self.scale, threshold=self.threshold,
                                                false_alarm=self.false_alarm, **self.meta,
                                                **({} if self.class_scale is None else dict(class_scale=self.class_scale.tolist()))))
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 import contextlib, io, os, warnings, zipfile, zlib
 from pathlib import Path
+from typing import Callable
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
 import numpy as np
 from PIL import Image, ImageOps
@@ -11,7 +12,7 @@ from PIL import Image, ImageOps
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'OTHER_IMAGE_EXTS', 'PIL_FORMATS', 'MAX_PIXELS', 'MAX_SIDE', 'MAX_ASPECT', 'MAX_UPLOAD_BYTES',
            'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'UPLOAD_TYPES', 'to_rgb', 'sniff_format', 'shape_problem', 'load_rgb',
-           'load_mask', 'image_problem', 'read_upload', 'check_uploads', 'expand_uploads']
+           'load_mask', 'image_problem', 'image_size', 'read_upload', 'check_uploads', 'expand_uploads']
 
 # %% ../nbs/00_image_files.ipynb #861b39cf
 IMAGE_EXTS = {'.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp'}
@@ -63,12 +64,12 @@ def shape_problem(w:int, h:int, # an image's sides in pixels
 def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
              max_pixels:int=MAX_PIXELS, # refuse anything larger (decompression bomb)
              name:str|None=None, # how to name the source in errors (default: the path)
-             decode_size:int|None=None, # JPEG only: decode at the smallest DCT scale (1/2, 1/4, 1/8) whose sides stay >= this
+             decode_size:int|Callable|None=None, # JPEG only: decode at the smallest DCT scale (1/2, 1/4, 1/8) whose sides stay >= this (or a function of the image's width and height giving it)
              max_side:int|None=MAX_SIDE, # reduce larger images to this side (None: keep every pixel)
              max_aspect:float|None=MAX_ASPECT, # refuse images more elongated than this (None: any shape)
              mask:bool=False, # a label mask: its values kept as they are (no colour conversion, nearest-neighbour reduction)
             )->Image.Image:
-    "The opener of every image aml_nb reads: 8-bit RGB via `to_rgb` (or a mask's labels), upright; a ValueError names the file and what is wrong."
+    "The opener of every image aml_nb reads: 8-bit RGB via `to_rgb` (or a mask's labels), upright, `info['file_side']` the file's longer side in pixels; a ValueError names the file and what is wrong."
     name = name or str(src)
     if isinstance(src, (bytes, bytearray)): size, src = len(src), io.BytesIO(src)
     else:
@@ -80,6 +81,8 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
         with _opened(src) as im:
             why = shape_problem(*im.size, max_pixels, max_aspect)
             if why is None:
+                full = max(im.size)
+                if callable(decode_size): decode_size = decode_size(*im.size)
                 if decode_size: im.draft(None, (decode_size, decode_size))   # libjpeg scales in the DCT: less to decode and resize
                 im.load()
                 if im.mode == 'F' and not np.isfinite(np.asarray(im)).all(): why = "pixels are not finite (NaN or infinity)"
@@ -87,6 +90,7 @@ def load_rgb(src:Path|str|bytes, # an image file, or uploaded bytes
                     out = ImageOps.exif_transpose(im) if not mask else im.copy()
                     out = out if mask else to_rgb(out)
                     if max_side and max(out.size) > max_side: out.thumbnail((max_side, max_side), Image.NEAREST if mask else Image.LANCZOS)
+                    out.info['file_side'] = full   # a reduced decode, or a resize after it, spans the file's pixels at file_side / its side (a pixel size is the file's)
                     return out
     except (Image.DecompressionBombWarning, Image.DecompressionBombError): why = "image too large (decompression bomb)"
     except Image.UnidentifiedImageError:
@@ -113,6 +117,13 @@ def image_problem(path:Path|str, # an image file
     try: load_rgb(path, max_pixels)
     except ValueError as e: return str(e).removeprefix(f"{path}: ")
     return None
+
+# %% ../nbs/00_image_files.ipynb #e9d64b41
+def image_size(path:Path|str)->tuple[int, int]|None:
+    "An image file's width and height from its header alone (through the one opener), or None when it cannot be read."
+    try:
+        with _opened(path) as im: return im.size
+    except (OSError, ValueError, Image.UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError): return None
 
 # %% ../nbs/00_image_files.ipynb #3776b464
 MAX_UPLOAD_BYTES = 20 * 2**20 # one file

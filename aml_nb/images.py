@@ -8,15 +8,17 @@ import numpy as np, pandas as pd
 from PIL import Image
 import torch
 from torch.utils.data import Dataset
+from torch.nn import functional as F
 from torchvision.transforms import v2 as T
 from .image_files import MAX_PIXELS, _opened, load_rgb, shape_problem
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'AUG_LEVELS', 'AUG_MAX', 'COLOUR_SPACES', 'STAIN_NORMS', 'RGB_FROM_HED', 'STAIN_MAX',
            'JPEG_DECODERS', 'aug_strength', 'aug_params', 'Rot90', 'cell_transforms', 'decode_size', 'normalize',
-           'load_cell', 'CellDataset', 'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer',
-           'cell_colours', 'StainNorm', 'hed_scale', 'StainAugment', 'background', 'zoom', 'jitter', 'BatchAugment',
-           'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count', 'set_threads']
+           'background', 'field_geometry', 'to_field', 'Resolution', 'open_cell', 'load_cell', 'CellDataset',
+           'decode_cells', 'random_theta', 'warp', 'lab_stats', 'colour_transfer', 'cell_colours', 'stained_mask',
+           'stained_diameter', 'background_stats', 'StainNorm', 'hed_scale', 'StainAugment', 'zoom', 'jitter',
+           'BatchAugment', 'jpeg_decoder', 'read_jpeg', 'decode_jpegs', 'cpu_count', 'set_threads']
 
 # %% ../nbs/02_images.ipynb #99f275aa
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -84,13 +86,98 @@ def normalize(x:torch.Tensor, # uint8 cells (..., 3, H, W), or floats in [0, 1]
     x = x.float() / 255 if x.dtype == torch.uint8 else x
     return ((stain_norm(x) if stain_norm else x) - m) / s
 
+# %% ../nbs/02_images.ipynb #bd46f4ce
+def background(x:torch.Tensor)->torch.Tensor:
+    "Each image's background colour (B, 3): the median of its border pixels."
+    b = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
+    return b.median(-1).values
+
+# %% ../nbs/02_images.ipynb #1c1786e2
+def field_geometry(w:int, h:int, # the image's width and height in pixels
+                   pixel_um:float, # its pixel size: micrometres per pixel
+                   field_um:float, # micrometres across the model's input
+                   side:int, # the model's input side in pixels
+                  )->tuple[int, int, int, int]: # (width, height) once resampled, and (left, top) of the centred window in it
+    "Where a cell lands at a run's resolution: its size once resampled so that `side` pixels span `field_um` micrometres, and its centred window (negative: padded)."
+    um = field_um / side   # micrometres per pixel of the model's input
+    rw, rh = max(1, round(w * pixel_um / um)), max(1, round(h * pixel_um / um))
+    return rw, rh, (rw - side) // 2, (rh - side) // 2
+
+# %% ../nbs/02_images.ipynb #29b514b2
+def _paste(canvas:torch.Tensor, y:torch.Tensor, left:int, top:int)->torch.Tensor:
+    "Put the part of `y` (3, h, w) under the window at (left, top) of it into `canvas` (3, side, side)."
+    side, (h, w) = canvas.shape[-1], y.shape[-2:]
+    sx, sy, dx, dy = max(left, 0), max(top, 0), max(-left, 0), max(-top, 0)
+    cw, ch = min(w - sx, side - dx), min(h - sy, side - dy)
+    if cw > 0 and ch > 0: canvas[:, dy:dy + ch, dx:dx + cw] = y[:, sy:sy + ch, sx:sx + cw]
+    return canvas
+
+def to_field(cell:Image.Image|torch.Tensor, # a cell: a Pillow image, or a decoded tensor (3, H, W), uint8 or float
+             pixel_um:float, # its pixel size as a file (decoded reduced or resized since: `file_side` in a Pillow image's info accounts for it)
+             field_um:float, side:int, # the model's view: `side` pixels spanning `field_um` micrometres
+            ):
+    "A cell at a run's physical resolution: resampled so that `side` pixels span `field_um` micrometres about its centre, cut out, or padded with its background colour."
+    if not pixel_um > 0: raise ValueError(f"a pixel size must be a positive number of micrometres, not {pixel_um!r}")
+    if isinstance(cell, Image.Image):
+        rw, rh, left, top = field_geometry(*cell.size, pixel_um * cell.info.get('file_side', max(cell.size)) / max(cell.size), field_um, side)
+        im = cell.resize((rw, rh), Image.BILINEAR)
+        if left >= 0 and top >= 0: out = im.crop((left, top, left + side, top + side))
+        else:
+            y = T.functional.pil_to_tensor(im)
+            out = T.functional.to_pil_image(_paste(background(y[None])[0].view(3, 1, 1).expand(3, side, side).clone(), y, left, top))
+        out.info = {'pixel_um': field_um / side}   # a new image, at the run's resolution (which it records: to_field of it again changes nothing)
+        return out
+    rw, rh, left, top = field_geometry(cell.shape[-1], cell.shape[-2], pixel_um, field_um, side)
+    y = F.interpolate(cell[None].float(), (rh, rw), mode='bilinear', antialias=True, align_corners=False)[0]
+    out = _paste(background(y[None])[0].view(3, 1, 1).expand(3, side, side).clone(), y, left, top)
+    return out.round().clamp(0, 255).byte() if cell.dtype == torch.uint8 else out
+
+# %% ../nbs/02_images.ipynb #e5b34538
+from dataclasses import dataclass, asdict
+
+@dataclass(frozen=True)
+class Resolution:
+    "A run's physical resolution: its model sees `field_um` micrometres across its input, and a cell without a pixel size is taken to be at `default_pixel_um`."
+    field_um:float # micrometres across the model's input
+    default_pixel_um:float # the pixel size of a cell whose own is not known: the most common of the run's training cells
+
+    def um_per_px(self, side:int)->float: return self.field_um / side
+
+    def pixel_sizes(self, pixel_um, # None, a number for every cell, or one per cell (NaN or None where not known)
+                    n:int, # how many cells
+                   )->tuple[np.ndarray, np.ndarray]: # each cell's pixel size, and whether it was assumed
+        "The pixel size each of `n` cells is resampled from: its own where known, `default_pixel_um` where not."
+        if pixel_um is None or np.ndim(pixel_um) == 0: p = np.full(n, np.nan if pixel_um is None else float(pixel_um))
+        else: p = pd.to_numeric(pd.Series(list(pixel_um), dtype=object), errors='coerce').to_numpy(float)
+        if len(p) != n: raise ValueError(f"{len(p)} pixel sizes for {n} cells")
+        if (p <= 0).any(): raise ValueError(f"a pixel size must be a positive number of micrometres, not {p[p <= 0][0]}")
+        assumed = ~np.isfinite(p)
+        return np.where(assumed, self.default_pixel_um, p), assumed
+
+    def info(self)->dict: return asdict(self)
+    @classmethod
+    def from_info(cls, d:dict|None)->Resolution|None:
+        "The resolution a model file or config records (None: a run without one sees whole images, resized)."
+        return cls(**{k: d[k] for k in ('field_um', 'default_pixel_um')}) if d else None
+
 # %% ../nbs/02_images.ipynb #4e89548d
-def load_cell(src:Path|str|bytes, # an image file, or uploaded bytes
+def _field_decode(pixel_um:float, field_um:float, side:int):
+    "The decode side `load_rgb` needs for `to_field`, from the image's width and height (a JPEG is decoded at reduced scale only as far as the field allows)."
+    return lambda w, h: max(field_geometry(w, h, pixel_um, field_um, side)[:2])
+
+def open_cell(src:Path|str|bytes, # an image file, or uploaded bytes
               size:int, # decode (JPEGs at reduced scale) and resize to `size` x `size`: an `img_size` or a `decode_size`
+              pixel_um:float|None=None, # the file's pixel size, with `field_um`
+              field_um:float|None=None, # a run's field of view: the cell resampled to it (`to_field`); None: the whole image resized
               **kwargs, # `max_pixels`, `name`: as for `load_rgb`
-             )->torch.Tensor: # (3, size, size) uint8
-    "A cell as a model's uint8 input: `load_rgb(decode_size=size)`, then the evaluation transform's (bilinear) resize."
-    return T.functional.pil_to_tensor(load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR))
+             )->Image.Image: # RGB, size x size
+    "A cell as a model sees it: `load_rgb` at the side it needs, then the evaluation transform's (bilinear) resize, or `to_field` at a run's resolution."
+    if field_um is None: return load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR)
+    return to_field(load_rgb(src, decode_size=_field_decode(pixel_um, field_um, size), **kwargs), pixel_um, field_um, size)
+
+def load_cell(src:Path|str|bytes, size:int, pixel_um:float|None=None, field_um:float|None=None, **kwargs)->torch.Tensor: # (3, size, size) uint8
+    "`open_cell` as a model's uint8 input."
+    return T.functional.pil_to_tensor(open_cell(src, size, pixel_um, field_um, **kwargs))
 
 # %% ../nbs/02_images.ipynb #10b7f198
 class CellDataset(Dataset):
@@ -99,21 +186,29 @@ class CellDataset(Dataset):
                  classes:list[str], # class names in logit order
                  transform=None, # PIL -> tensor; default: resize-free tensor conversion
                  decode_size:int|None=None, # JPEGs: decode at reduced scale down to this side (see `load_rgb`)
+                 resolution:Resolution|None=None, # a run's resolution: each cell `to_field` at `decode_size` first, from the table's `pixel_um`
                 ):
         self.paths, self.labels, self.decode_size = table.path.tolist(), table.label.tolist(), decode_size
         self.classes, self.transform = list(classes), transform or T.Compose([T.ToImage(), T.ToDtype(torch.float32, scale=True)])
+        self.field_um = resolution.field_um if resolution else None
+        if resolution: self.pixel_um = resolution.pixel_sizes(table.get('pixel_um'), len(table))[0]
         idx = {c: i for i, c in enumerate(self.classes)}
         unknown = [(p, l) for p, l in zip(self.paths, self.labels) if l not in idx]
         if unknown: raise ValueError(f"{unknown[0][0]}: label {unknown[0][1]!r} is not one of the classes {self.classes}")
         self.targets = [idx[l] for l in self.labels]
     def __len__(self): return len(self.paths)
+    def image(self, i:int)->Image.Image:
+        "The `i`-th cell as decoded for the transform (at the run's resolution when it has one)."
+        if self.field_um is None: return load_rgb(self.paths[i], decode_size=self.decode_size)
+        p = float(self.pixel_um[i])
+        return to_field(load_rgb(self.paths[i], decode_size=_field_decode(p, self.field_um, self.decode_size)), p, self.field_um, self.decode_size)
     def __getitem__(self, i:int|tuple[int, int]): # an index, or (index, seed) to make the cell's augmentation reproducible
         if isinstance(i, tuple):
             i, seed = i
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(hash((seed, i)) & 0x7FFF_FFFF_FFFF_FFFF)
-                return self.transform(load_rgb(self.paths[i], decode_size=self.decode_size)), self.targets[i]
-        return self.transform(load_rgb(self.paths[i], decode_size=self.decode_size)), self.targets[i]
+                return self.transform(self.image(i)), self.targets[i]
+        return self.transform(self.image(i)), self.targets[i]
 
 # %% ../nbs/02_images.ipynb #3d20f487
 from torch.utils.data import DataLoader
@@ -121,31 +216,35 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 class _Decoded(Dataset):
-    "Cells decoded by `load_cell` to uint8 tensors of `size` x `size`."
-    def __init__(self, paths:list[str], size:int): self.paths, self.size = paths, size
+    "Cells decoded by `load_cell` to uint8 tensors of `size` x `size` (at `field_um` from each one's pixel size, when given)."
+    def __init__(self, paths:list[str], size:int, pixel_um=None, field_um=None): self.paths, self.size, self.pixel_um, self.field_um = paths, size, pixel_um, field_um
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return load_cell(self.paths[i], self.size)
+    def __getitem__(self, i): return load_cell(self.paths[i], self.size, None if self.field_um is None else float(self.pixel_um[i]), self.field_um)
 
 def decode_cells(paths:list[str], size:int, # the images, and the side they are resized to (an `img_size` or a `decode_size`)
                  workers:int=0, # decoding processes
                  progress:bool=False, desc:str='decoding',
                  decoder:str='pil', # 'pil', or 'torchvision' (JPEGs on `device`: nvJPEG on a GPU)
                  device='cpu', # where the cells end up (and JPEGs are decoded, with 'torchvision')
+                 pixel_um=None, # each cell's pixel size (no unknowns: `Resolution.pixel_sizes`), with `field_um`
+                 field_um:float|None=None, # a run's field of view: every cell `to_field` (None: whole images resized)
                 )->torch.Tensor: # (N, 3, size, size) uint8 on `device`
     "Decode and resize every image once into one uint8 tensor; an unreadable file is an error naming it."
     out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8, device=device); paths = list(paths)
+    if field_um is not None: pixel_um = np.asarray(pixel_um, float)
     todo = list(range(len(paths)))
     if decoder != 'pil' and jpeg_decoder(decoder, device) == 'torchvision':   # (defined below, with the GPU path)
         jpg = [i for i in todo if Path(paths[i]).suffix.lower() in ('.jpg', '.jpeg')]
         for s in tqdm(range(0, len(jpg), 256), desc=desc, unit='batch', disable=not progress, leave=False):
             idx = jpg[s:s + 256]; datas = [read_jpeg(paths[i]) for i in idx]
             ok = [k for k, b in enumerate(datas) if b is not None]
-            for k, im in zip(ok, decode_jpegs([datas[k] for k in ok], size, device)):
+            pix = None if field_um is None else [pixel_um[idx[k]] for k in ok]
+            for k, im in zip(ok, decode_jpegs([datas[k] for k in ok], size, device, pix, field_um)):
                 if im is not None: out[idx[k]] = im
                 else: datas[k] = None
             done = {idx[k] for k, b in enumerate(datas) if b is not None}
             todo = [i for i in todo if i not in done]
-    dl = DataLoader(_Decoded([paths[i] for i in todo], size), batch_size=64, num_workers=workers)   # the rest with Pillow
+    dl = DataLoader(_Decoded([paths[i] for i in todo], size, None if field_um is None else pixel_um[todo], field_um), batch_size=64, num_workers=workers)   # the rest with Pillow
     k = 0
     for b in tqdm(dl, desc=desc, unit='batch', disable=not progress or not todo, leave=False):
         out[torch.tensor(todo[k:k + len(b)], device=device)] = b.to(device); k += len(b)
@@ -196,23 +295,53 @@ def lab_stats(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
 def colour_transfer(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
                     target:torch.Tensor, # (6,) or (B, 6): the channel means and spreads to give each image (`lab_stats`)
                     space:str='lab', # a key of COLOUR_SPACES
+                    source:torch.Tensor|None=None, # (B, 6): the statistics mapped onto `target` (default: each image's own, `lab_stats`)
                    )->torch.Tensor:
-    "Reinhard's colour transfer: each image's per-channel mean and spread in `space` set to `target`'s."
+    "Reinhard's colour transfer: each image's per-channel mean and spread in `space` (or `source`'s) set to `target`'s."
     to, back = COLOUR_SPACES[space]
     c = to(x.float())
-    m, s = c.mean((2, 3), keepdim=True), c.std((2, 3), keepdim=True).clamp_min(1e-3)
+    if source is None: m, s = c.mean((2, 3), keepdim=True), c.std((2, 3), keepdim=True).clamp_min(1e-3)
+    else: m, s = source[:, :3].to(c)[..., None, None], source[:, 3:].to(c)[..., None, None].clamp_min(1e-3)
     t = torch.as_tensor(target).to(c).reshape(-1, 6, 1, 1)
     return back((c - m) / s * t[:, 3:] + t[:, :3]).clamp(0, 1)
 
 # %% ../nbs/02_images.ipynb #131a5c95
-STAIN_NORMS = ('none', 'reinhard') # stain normalisation methods: none, or Reinhard's LAB transfer to the training cells' mean colours
+STAIN_NORMS = ('none', 'reinhard', 'background') # stain normalisation: none; each image's LAB statistics (Reinhard); or those of its background and red cells, mapped to the training cells' mean
 
 def _unit(x:torch.Tensor)->torch.Tensor: return x.float() / 255 if x.dtype == torch.uint8 else x
 
 def cell_colours(cells:torch.Tensor, # cells (N, 3, H, W), uint8 or floats in [0, 1]
-                 space:str='lab', chunk:int=256)->torch.Tensor: # (N, 6) `lab_stats` in `space`
+                 space:str='lab', chunk:int=256,
+                 stats=None, # (images, space) -> (B, 6); default `lab_stats`
+                )->torch.Tensor: # (N, 6) `lab_stats` in `space`
     "The colour statistics of many cells, a chunk at a time."
-    return torch.cat([lab_stats(_unit(cells[i:i + chunk]), space) for i in range(0, len(cells), chunk)]).cpu()
+    return torch.cat([(stats or lab_stats)(_unit(cells[i:i + chunk]), space) for i in range(0, len(cells), chunk)]).cpu()
+
+# %% ../nbs/02_images.ipynb #851be44f
+def stained_mask(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+                )->torch.Tensor: # (B, H, W) bool
+    "Where each image is stained like a white cell's nucleus or granules: much bluer than green, against the image's own range."
+    p = x[:, 2] - x[:, 1]; f = p.flatten(1)   # purple: Romanowsky-stained chromatin and granules; red cells and background are not
+    med, hi = f.median(1).values, f.quantile(.99, 1)
+    return p > torch.maximum(med + (hi - med) / 2, med + .05)[:, None, None]
+
+# %% ../nbs/02_images.ipynb #cc031654
+def stained_diameter(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+                    )->torch.Tensor: # (B,) in pixels
+    "The size of each image's white cell: its stained region (`stained_mask`) as the diameter of a disc of the same area, in pixels."
+    return 2 * (stained_mask(x).flatten(1).float().sum(1) / math.pi).sqrt()
+
+# %% ../nbs/02_images.ipynb #fa59610f
+def background_stats(x:torch.Tensor, # RGB images (B, 3, H, W) in [0, 1]
+                     space:str='lab', # a key of COLOUR_SPACES
+                    )->torch.Tensor: # (B, 6): mean and spread per channel
+    "The colour statistics of what surrounds each white cell -- background and red cells -- with the stained region and a margin around it left out (the whole image where little else is left)."
+    k = max(3, x.shape[-1] // 5 | 1)   # the margin: cytoplasm around the nucleus
+    around = ~(F.max_pool2d(stained_mask(x)[:, None].float(), k, 1, k // 2)[:, 0] > 0)
+    around[around.flatten(1).float().mean(1) < .05] = True
+    c, w = COLOUR_SPACES[space][0](x.float()), around[:, None].float()
+    n = w.sum((2, 3)); mu = (c * w).sum((2, 3)) / n
+    return torch.cat([mu, (((c - mu[..., None, None]) ** 2 * w).sum((2, 3)) / n).sqrt()], 1)
 
 # %% ../nbs/02_images.ipynb #0be78608
 class StainNorm:
@@ -229,8 +358,15 @@ class StainNorm:
     def __call__(self, x:torch.Tensor)->torch.Tensor:
         "RGB cells (B, 3, H, W) or one cell (3, H, W), floats in [0, 1] (uint8 is scaled), normalised."
         if not self: return _unit(x)
-        y = colour_transfer(_unit(x)[None] if x.dim() == 3 else _unit(x), self.target)
+        b = _unit(x)[None] if x.dim() == 3 else _unit(x)
+        y = colour_transfer(b, self.target, source=self.source(b))
         return y[0] if x.dim() == 3 else y
+
+    def source(self, x:torch.Tensor)->torch.Tensor|None:
+        "The statistics of each image that are mapped onto the target (None: the image's own, Reinhard)."
+        if self.method != 'background': return None
+        s = background_stats(x); s[:, 3:] = s[:, 3:].clamp_min(1.)   # a field of one flat colour would blow its cell up: at least 1 LAB unit of spread
+        return s
 
     def apply_uint8(self, x:torch.Tensor, chunk:int=256)->torch.Tensor:
         "Normalise uint8 cells (N, 3, H, W) in chunks, back to uint8 (training cells, normalised once when decoded)."
@@ -240,9 +376,10 @@ class StainNorm:
     @classmethod
     def fit(cls, method:str, cells:torch.Tensor, # a method of STAIN_NORMS, and training cells (N, 3, H, W), uint8 or [0, 1]
             chunk:int=256)->StainNorm:
-        "The normalisation towards the mean colour statistics of `cells`."
+        "The normalisation towards the mean colour statistics of `cells` (of their backgrounds, for 'background')."
         if method == 'none': return cls()
-        return cls(method, [round(float(v), 4) for v in cell_colours(cells, chunk=chunk).mean(0)])   # rounded as stored, so training and scoring use the same numbers
+        stats = background_stats if method == 'background' else lab_stats
+        return cls(method, [round(float(v), 4) for v in cell_colours(cells, chunk=chunk, stats=stats).mean(0)])   # rounded as stored, so training and scoring use the same numbers
 
     def info(self)->dict:
         "What a model file records of it (`from_info` rebuilds it)."
@@ -281,12 +418,6 @@ class StainAugment:
         pick, on = torch.randint(len(self.pool), (n,), generator=g), r(n) < STAIN_MAX['renorm'] * self.strength
         if on.any(): x = torch.where(on.to(x.device).view(-1, 1, 1, 1), colour_transfer(x, self.pool[pick].to(x), 'ycc'), x)
         return x
-
-# %% ../nbs/02_images.ipynb #b11d28e0
-def background(x:torch.Tensor)->torch.Tensor:
-    "Each image's background colour (B, 3): the median of its border pixels."
-    b = torch.cat([x[..., 0, :], x[..., -1, :], x[..., :, 0], x[..., :, -1]], -1)
-    return b.median(-1).values
 
 # %% ../nbs/02_images.ipynb #0090f6ec
 def zoom(x:torch.Tensor, # images (B, 3, H, W) in [0, 1]
@@ -363,8 +494,10 @@ def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
 # %% ../nbs/02_images.ipynb #abd2172b
 def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resize to
                  device='cpu', # where to decode (nvJPEG on a GPU)
+                 pixel_um=None, # each one's pixel size, with `field_um`
+                 field_um:float|None=None, # a run's field of view: each cell `to_field` (None: resized whole)
                 )->list[torch.Tensor|None]: # (3, size, size) uint8 on `device`, or None where decoding failed
-    "Decode a batch of JPEGs on `device` (EXIF orientation applied) and resize each to `size` x `size` there."
+    "Decode a batch of JPEGs on `device` (EXIF orientation applied) and resize each to `size` x `size` there, or bring it to a run's resolution."
     if not datas: return []
     raw = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for d in datas]
     try: ims = decode_jpeg(raw, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True)
@@ -374,6 +507,7 @@ def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resi
             try: ims.append(decode_jpeg(r, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True))
             except RuntimeError: ims.append(None)
     rs = lambda im: F.interpolate(im[None].float(), (size, size), mode='bilinear', antialias=True, align_corners=False)[0].round().clamp(0, 255).byte()
+    if field_um is not None: return [None if im is None else to_field(im, float(p), field_um, size) for im, p in zip(ims, pixel_um)]
     return [None if im is None else rs(im) for im in ims]
 
 # %% ../nbs/02_images.ipynb #6d2b9e10

@@ -5,33 +5,37 @@ from __future__ import annotations
 import csv, hashlib, io, os, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from PIL import Image
 import torch.distributed as dist
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .image_files import to_rgb, IMAGE_EXTS
-from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder
+from .image_files import to_rgb
+from .data import list_images
+from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder, to_field, _field_decode
 from .store import atomic_write, check_artefact, manifest, file_sha256, lock, RENAMED
-from .models import load_model, model_norm, model_stain, embed, model_lock, resolve_device, world_rank
+from .models import load_model, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
 from .gate import Gate, view_features
 
 # %% auto #0
-__all__ = ['ScoringDataset', 'list_images', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table']
+__all__ = ['ScoringDataset', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table',
+           'pixel_size_words']
 
 # %% ../nbs/13_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
     "uint8 cells of `paths` at `img_size` x `img_size` (`load_cell`), with their index; an undecodable file yields zeros and its error."
     def __init__(self, paths:list[str], img_size:int,
                  raw_jpegs:bool=False, # hand JPEGs over as bytes, for `decode_jpegs` where the model runs
-                ): self.paths, self.img_size, self.raw_jpegs = paths, img_size, raw_jpegs
+                 pixel_um=None, field_um:float|None=None, # each cell's pixel size and a run's field of view: cells at its resolution
+                ): self.paths, self.img_size, self.raw_jpegs, self.pixel_um, self.field_um = paths, img_size, raw_jpegs, pixel_um, field_um
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
         "(cell or JPEG bytes, index, error, whether it is bytes)."
         if self.raw_jpegs and Path(self.paths[i]).suffix.lower() in ('.jpg', '.jpeg'):
             b = read_jpeg(self.paths[i])
             if b is not None: return torch.frombuffer(bytearray(b), dtype=torch.uint8), i, '', True
-        try: return load_cell(self.paths[i], self.img_size), i, '', False
+        try: return load_cell(self.paths[i], self.img_size, None if self.field_um is None else float(self.pixel_um[i]), self.field_um), i, '', False
         except ValueError as e: return torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), i, str(e), False
 
 # %% ../nbs/13_infer.ipynb #b5676645
@@ -39,16 +43,6 @@ def _collate(batch):
     "A batch from a worker: decoded cells stacked there (one shared-memory block, not one per cell), JPEG bytes as a list."
     items, idx, err, raw = (list(v) for v in zip(*batch))
     return (items if any(raw) else torch.stack(items)), idx, err, raw
-
-def list_images(src:Path|str|list)->list[str]:
-    "Image paths of a folder (recursively, sorted; absolute, so that one folder named two ways is one), a single file, or a list of paths."
-    if isinstance(src, (list, tuple)): return [str(p) for p in src]
-    src = Path(os.path.abspath(src))
-    if src.is_file(): return [str(src)]
-    if not src.is_dir(): raise FileNotFoundError(f"{src}: no such file or folder")
-    found = sorted(str(p) for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and 'masks' not in p.relative_to(src).parts)   # masks beside the cells
-    if not found: raise ValueError(f"{src}: no images ({', '.join(sorted(e[1:] for e in IMAGE_EXTS))}) in this folder or below it")
-    return found
 
 # %% ../nbs/13_infer.ipynb #6199b187
 def default_workers()->int:
@@ -81,8 +75,29 @@ class Predictor:
         self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.gpu else torch.preserve_format)
         self.net = torch.compile(self.model) if compile else self.model
         self.mean, self.std, self.stain_norm = *model_norm(model), model_stain(model)   # the run's stain normalisation, in every path below
-        self.transform = cell_transforms(img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm)   # for PIL images (uploads)
+        self.resolution = model_resolution(model)   # the run's physical resolution: every cell brought to it first (None: whole images)
+        self._transform = cell_transforms(img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm)
         self.gate, self.decoder = gate, jpeg_decoder(decoder, self.dev)
+
+    def pixel_sizes(self, pixel_um, # None, a number for every cell, or one per cell (NaN where not known)
+                    n:int)->tuple[np.ndarray|None, np.ndarray|None]:
+        "Each of `n` cells' pixel size, the run's most common training one where not known, and which were assumed ((None, None): the run has no resolution)."
+        return self.resolution.pixel_sizes(pixel_um, n) if self.resolution else (None, None)
+
+    def decode_side(self, pixel_um:float|None=None):
+        "What `load_rgb`'s `decode_size` should be for a cell of this pixel size (uploads): the model's side, or what its field needs."
+        if not self.resolution: return self.img_size
+        return _field_decode(float(self.pixel_sizes(pixel_um, 1)[0][0]), self.resolution.field_um, self.img_size)
+
+    def view(self, im, pixel_um:float|None=None)->Image.Image:
+        "A PIL image as the model sees it: at the run's resolution from its pixel size (`pixel_um`, else the image's `info['pixel_um']`, else the run's default), or as given."
+        im = to_rgb(im)
+        if not self.resolution: return im
+        return to_field(im, float(self.pixel_sizes(pixel_um or im.info.get('pixel_um'), 1)[0][0]), self.resolution.field_um, self.img_size)
+
+    def transform(self, im, pixel_um:float|None=None)->torch.Tensor:
+        "A PIL image of any mode as the model's normalised input (`view`, then the evaluation transform)."
+        return self._transform(self.view(im, pixel_um))
 
     @classmethod
     def from_run(cls, run:Path|str, **kwargs)->Predictor:
@@ -130,32 +145,40 @@ class Predictor:
         f, p = self.gate_features(x)
         return p, self.gate.score(f)
 
-    def predict_images(self, images:list)->np.ndarray:
-        "Probabilities (n, K) for PIL images of any mode (e.g. from a notebook), through the evaluation transform."
-        out = [self.predict_tensor(torch.stack([self.transform(to_rgb(im)) for im in images[i:i + self.batch_size]])).cpu()
+    def predict_images(self, images:list, pixel_um=None, # PIL images of any mode (e.g. from a notebook), and their pixel size(s)
+                      )->np.ndarray: # probabilities (n, K)
+        "Probabilities for PIL images, through the evaluation transform (at the run's resolution when it has one)."
+        px = [None] * len(images) if pixel_um is None or not self.resolution else self.pixel_sizes(pixel_um, len(images))[0]   # None: each image's own (`view`)
+        out = [self.predict_tensor(torch.stack([self.transform(im, px[i + k]) for k, im in enumerate(images[i:i + self.batch_size])])).cpu()
                for i in range(0, len(images), self.batch_size)]
         return torch.cat(out).numpy()
 
 # %% ../nbs/13_infer.ipynb #6a1e9d44
 @patch
-def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str='cells'):
+def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str='cells',
+                 pixel_um=None, # None, a number, or one per path (NaN where not known): at the run's resolution when it has one
+                ):
     "Batches (uint8 cells on the device, their indices, their errors) of `paths`, decoded by the Predictor's decoder."
-    tv = self.decoder == 'torchvision'
-    dl = DataLoader(ScoringDataset(list(paths), self.img_size, raw_jpegs=tv), self.batch_size, num_workers=self.workers,
+    tv, (px, _) = self.decoder == 'torchvision', self.pixel_sizes(pixel_um, len(paths))
+    field = self.resolution.field_um if self.resolution else None
+    dl = DataLoader(ScoringDataset(list(paths), self.img_size, tv, px, field), self.batch_size, num_workers=self.workers,
                     pin_memory=self.gpu and not tv, collate_fn=_collate)
     for items, idx, err, raw in tqdm(dl, desc=desc, unit='batch', disable=not progress, leave=False):
         if not any(raw): yield items.to(self.dev, non_blocking=True), torch.tensor(idx), err; continue
         cells, ks = list(items), [k for k, r in enumerate(raw) if r]
-        for k, im in zip(ks, decode_jpegs([items[k] for k in ks], self.img_size, self.dev)):
+        for k, im in zip(ks, decode_jpegs([items[k] for k in ks], self.img_size, self.dev, None if px is None else [px[idx[k]] for k in ks], field)):
             if im is not None: cells[k] = im; continue
-            try: cells[k] = load_cell(paths[idx[k]], self.img_size)   # the Pillow path names what is wrong
+            try: cells[k] = load_cell(paths[idx[k]], self.img_size, None if px is None else px[idx[k]], field)   # the Pillow path names what is wrong
             except ValueError as e: cells[k], err[k] = torch.zeros(3, self.img_size, self.img_size, dtype=torch.uint8), str(e)
         yield torch.stack([c.to(self.dev, non_blocking=True) for c in cells]), torch.tensor(idx), err
 
 # %% ../nbs/13_infer.ipynb #622abe7e
-def prediction_columns(classes:list[str], gate:bool=False)->list[str]:
-    "The header of a predictions file: path, predicted, confidence, p_<class>..., [gate_score, flagged], error, model."
-    return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['gate_score', 'flagged'] if gate else []), 'error', 'model']
+def prediction_columns(classes:list[str], gate:bool=False,
+                       resolution:bool=False, # the run has a physical resolution: each row says the pixel size it was scored at, and whether it was assumed
+                      )->list[str]:
+    "The header of a predictions file: path, predicted, confidence, p_<class>..., [gate_score, flagged], [pixel_um, pixel_um_assumed], error, model."
+    return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['gate_score', 'flagged'] if gate else []),
+            *(['pixel_um', 'pixel_um_assumed'] if resolution else []), 'error', 'model']
 
 def _read_header(out:Path)->list[str]|None:
     "The first CSV row of `out`, or None when it has none or is not text."
@@ -186,23 +209,32 @@ def _done_paths(out:Path)->set[str]:
         with open(out, 'r+b') as f: f.truncate(data.rfind(b'\n') + 1)
     return set(read_predictions(out).path)
 
-def _rows(self:Predictor, todo:list[str], idx, err, p, s)->str:
+def _rows(self:Predictor, todo:list[str], idx, err, p, s, px=None, assumed=None)->str:
     "CSV text of one scored batch (csv.writer quotes any name)."
     buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
     for j, i in enumerate(idx.tolist()):
         bad = bool(err[j])
         ood = [] if s is None else (['', ''] if bad else [f'{s[j]:.4f}', int(s[j] > self.gate.threshold)])
+        size = [] if px is None else [f'{px[i]:.6g}', int(assumed[i])]
         w.writerow([safe_cell(todo[i]), '' if bad else safe_cell(self.classes[p[j].argmax()]), '' if bad else f'{p[j].max():.6f}',
-                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, safe_cell(err[j]) if err[j] else err[j], self.model_id])
+                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, *size, safe_cell(err[j]) if err[j] else err[j], self.model_id])
     return buf.getvalue()
+
+def _other_sizes(out:Path, paths:list[str], px:np.ndarray)->str|None:
+    "Why the rows already in `out` cannot stand for today's cells: one of them was scored at another pixel size (None: they can)."
+    prev = read_predictions(out)
+    if not len(prev) or 'pixel_um' not in prev: return None
+    now = pd.Series(px, index=paths); prev = prev[prev.path.isin(now.index)]
+    off = prev[~np.isclose(prev.pixel_um.astype(float), now.loc[prev.path].to_numpy(), rtol=1e-5)]
+    return None if not len(off) else f"holds rows scored at other pixel sizes ({off.path.iloc[0]} at {off.pixel_um.iloc[0]} µm, now {now[off.path.iloc[0]]:.6g})"
 
 @patch
 @torch.inference_mode()
-def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, owned:bool=False)->int:
+def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, owned:bool=False, pixel_um=None)->int:
     "Score `paths` not yet in `out` and append their rows; return how many were scored."
-    cols = prediction_columns(self.classes, self.gate is not None)
+    cols, (px, assumed) = prediction_columns(self.classes, self.gate is not None, self.resolution is not None), self.pixel_sizes(pixel_um, len(paths))
     if out.exists():
-        why = _foreign(out, cols, self.model_id)
+        why = _foreign(out, cols, self.model_id) or (_other_sizes(out, paths, px) if px is not None else None)
         if why and not owned: raise ValueError(f"{out}: {why}; aml_nb only writes over its own predictions of the same model: choose another --out or remove it")
         if why: print(f"discarding {out}: it {why}"); out.unlink()
         elif _read_header(out) != cols: _rename_header(out, cols)   # written before a column was renamed: same rows, today's names
@@ -210,12 +242,13 @@ def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, o
         buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols)
         atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding='utf-8'))
     done = _done_paths(out)
-    todo = [p for p in paths if p not in done]
+    keep = [k for k, p in enumerate(paths) if p not in done]; todo = [paths[k] for k in keep]
+    if px is not None: px, assumed = px[keep], assumed[keep]
     t0, n = time.perf_counter(), 0
     with open(out, 'a', newline='', encoding='utf-8') as f, tqdm(total=len(todo), desc=desc, unit='img', disable=not progress) as bar:
-        for x, idx, err in self.cell_batches(todo):
+        for x, idx, err in self.cell_batches(todo, pixel_um=px):
             p, s = self.score_tensor(x)
-            try: f.write(_rows(self, todo, idx, err, p, s)); f.flush(); os.fsync(f.fileno())
+            try: f.write(_rows(self, todo, idx, err, p, s, px, assumed)); f.flush(); os.fsync(f.fileno())
             except OSError as e: raise OSError(e.errno, f"{e.strerror}; the rows written so far are kept and a re-run resumes", str(out)) from None
             n += len(idx); bar.update(len(idx)); bar.set_postfix(img_s=f'{n / (time.perf_counter() - t0):.0f}')
     return n
@@ -227,18 +260,22 @@ def predict_paths(self:Predictor,
                    out:Path|str, # the CSV to write (resumed when it holds this model's predictions; refused when it holds anything else)
                    progress:bool=True,
                    owned:bool=False, # `out` belongs to aml_nb (a run's partial file): discard it, rather than refuse it, when it does not match
+                   pixel_um=None, # the cells' pixel sizes: one number, or {path: pixel size} (the run's default where not known)
                   )->pd.DataFrame:
     "Score every image of `src` into `out` (resumable); under torchrun, ranks split the files and rank 0 merges."
-    paths, out = list_images(src), Path(out)
+    paths, out = [str(p) for p in src] if isinstance(src, (list, tuple)) else list_images(src), Path(out)
+    if isinstance(pixel_um, dict): pixel_um = [pixel_um.get(p, np.nan) for p in paths]
     world, rank = world_rank()
     if world == 1:
-        with lock(out, folder=False): self._score(paths, out, progress, 'scoring', owned)
+        with lock(out, folder=False): self._score(paths, out, progress, 'scoring', owned, pixel_um)
         return read_predictions(out)
     if not dist.is_initialized(): dist.init_process_group('nccl' if self.gpu else 'gloo')
-    if out.exists() and _foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id) and not owned:
-        raise ValueError(f"{out}: {_foreign(out, prediction_columns(self.classes, self.gate is not None), self.model_id)}; choose another --out or remove it")
+    cols = prediction_columns(self.classes, self.gate is not None, self.resolution is not None)
+    if out.exists() and _foreign(out, cols, self.model_id) and not owned:
+        raise ValueError(f"{out}: {_foreign(out, cols, self.model_id)}; choose another --out or remove it")
     part = out.with_name(f'{out.stem}.rank{rank}{out.suffix}')
-    with lock(part, folder=False): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True)
+    mine = None if pixel_um is None or np.ndim(pixel_um) == 0 else list(pixel_um)[rank::world]
+    with lock(part, folder=False): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True, pixel_um=pixel_um if mine is None else mine)
     dist.barrier()
     if rank == 0:
         parts = [out.with_name(f'{out.stem}.rank{r}{out.suffix}') for r in range(world)]
@@ -250,10 +287,12 @@ def predict_paths(self:Predictor,
 
 # %% ../nbs/13_infer.ipynb #9b3d7f21
 @patch
-def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='embedding cells')->tuple[np.ndarray, np.ndarray]:
+def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='embedding cells',
+                pixel_um=None, # None, a number, or one per path (NaN where not known)
+               )->tuple[np.ndarray, np.ndarray]:
     "Embeddings (n, D) and class probabilities (n, K) of the images `paths`, in order."
     emb, prob = [], []
-    for x, _, err in self.cell_batches(paths, progress, desc):
+    for x, _, err in self.cell_batches(paths, progress, desc, pixel_um):
         bad = [e for e in err if e]
         if bad: raise ValueError(bad[0])
         e, p = self.features_tensor(x); emb.append(e.cpu()); prob.append(p.cpu())
@@ -261,10 +300,12 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
 
 # %% ../nbs/13_infer.ipynb #8f3a2c61
 @patch
-def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='gate features')->dict:
-    "The out-of-distribution gate's features ({'embedding', 'middle', 'pixels'}) of the images `paths`, in order."
+def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='gate features',
+               pixel_um=None, # None, a number, or one per path (NaN where not known)
+              )->dict:
+    "The out-of-distribution gate's features (one entry per view of `VIEWS`) of the images `paths`, in order."
     out = {}
-    for x, _, err in self.cell_batches(paths, progress, desc):
+    for x, _, err in self.cell_batches(paths, progress, desc, pixel_um):
         bad = [e for e in err if e]
         if bad: raise ValueError(bad[0])
         f, _ = self.gate_features(x)
@@ -275,10 +316,21 @@ def gate_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='ga
 def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progress:bool=True)->pd.DataFrame:
     "Predictions (with label, patient_id and demographics) for the cells of `table`, written to `out`."
     out = Path(out); raw = out.with_name(out.stem + '.partial.csv')
-    df = predictor.predict_paths(table.path.tolist(), raw, progress=progress, owned=True).set_index('path').loc[table.path]
+    px = dict(zip(table.path, table.pixel_um)) if 'pixel_um' in table else None
+    df = predictor.predict_paths(table.path.tolist(), raw, progress=progress, owned=True, pixel_um=px).set_index('path').loc[table.path]
     bad = df.error.dropna()
     if len(bad): raise ValueError(f"{len(bad)} cell(s) could not be scored, e.g. {bad.iloc[0]}")
-    extra = {c: df[c].to_numpy() for c in ('gate_score', 'flagged') if c in df}
+    extra = {c: df[c].to_numpy() for c in ('gate_score', 'flagged', 'pixel_um', 'pixel_um_assumed') if c in df}
     res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
     atomic_write(out, lambda p: csv_safe(res).to_csv(p, index=False)); raw.unlink()
     return res
+
+# %% ../nbs/13_infer.ipynb #79235fe9
+def pixel_size_words(predictor:Predictor, preds:pd.DataFrame, # a predictions table it wrote
+                    )->str|None:
+    "What a reader must know of the pixel sizes `preds` was scored at: how many were assumed, and at what (None: nothing to say)."
+    if predictor.resolution is None or 'pixel_um_assumed' not in preds: return None
+    n = int(preds.pixel_um_assumed.fillna(0).sum())
+    if not n: return None
+    return (f"{n} of {len(preds)} cells had no pixel size: each was taken to be at {predictor.resolution.default_pixel_um:g} µm a pixel, the most common "
+            "of the run's training cells. Give the pixel size (--pixel-um, or a sites.csv beside the images: path, site, pixel_um) for an answer at the cells' true size.")

@@ -153,7 +153,7 @@ def mil_inputs(run:Path, g:pd.DataFrame|None=None, # a sealed run, and a validat
     table = run_cells(run, data)
     if table.patient_id.isna().any(): raise ValueError(f"{run}: MIL needs patients; the run's cells have no patient_id")
     predictor = Predictor.from_run(run, device=device, workers=0)
-    emb, probs = predictor.embed_paths(table.path.tolist(), progress)
+    emb, probs = predictor.embed_paths(table.path.tolist(), progress, pixel_um=table.get('pixel_um'))   # at the run's resolution, from each cell's pixel size
     out = dict(table=table, classes=predictor.classes, emb=emb, probs=probs, gen=None, encoder=None)
     if g is not None:
         pts = table.patient_id.astype(str).unique(); train = table.patient_id[table.split == 'train'].astype(str).unique()
@@ -303,10 +303,11 @@ class MILPredictor:
 
     def predict(self, images:list, # PIL images of the patient's cells
                 profile:dict|None=None, # column -> raw value (used when the model was trained with genomics)
+                pixel_um:float|None=None, # the cells' pixel size (None: the run's default, at a run with a resolution)
                )->dict:
         "Probabilities, each cell's attention and rank, and the plain average's answer for one patient."
         if not images: raise ValueError("give at least one cell image")
-        x = torch.stack([self.predictor.transform(to_rgb(im)) for im in images])
+        x = torch.stack([self.predictor.transform(im, pixel_um) for im in images])
         e, p = self.predictor.features_tensor(x); e, p = e.cpu().numpy(), p.cpu().numpy()
         gen = None
         if self.encoder is not None:

@@ -9,14 +9,14 @@ from typing import Callable
 import torch, timm
 from torch import nn
 from safetensors.torch import save_file, load_file, safe_open
-from .images import IMAGENET_MEAN, IMAGENET_STD, StainNorm
+from .images import IMAGENET_MEAN, IMAGENET_STD, StainNorm, Resolution
 from .store import atomic_write, file_sha256
 
 # %% auto #0
 __all__ = ['FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'vit_reshape', 'Family', 'family', 'read_state_dict', 'hub_reachable',
            'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'pixel_stats', 'embed',
-           'model_norm', 'model_stain', 'model_lock', 'resolve_device', 'world_rank', 'save_weights', 'weights_info',
-           'save_model', 'model_info', 'load_model']
+           'model_norm', 'model_stain', 'model_resolution', 'model_lock', 'resolve_device', 'world_rank',
+           'save_weights', 'weights_info', 'save_model', 'model_info', 'load_model']
 
 # %% ../nbs/05_models.ipynb #c7de5b05
 def vit_reshape(model:nn.Module)->Callable:
@@ -163,6 +163,11 @@ def model_stain(model:nn.Module)->StainNorm:
     "The stain normalisation the model was trained with (recorded in its file; `load_model` sets it), applied before `model_norm`."
     return getattr(model, 'stain_norm', None) or StainNorm()
 
+# %% ../nbs/05_models.ipynb #90afdd4a
+def model_resolution(model:nn.Module)->Resolution|None:
+    "The physical resolution the model was trained at (recorded in its file; `load_model` sets it): every cell `to_field` first. None: whole images, resized."
+    return getattr(model, 'resolution', None)
+
 # %% ../nbs/05_models.ipynb #8923bad8
 _LOCKS, _LOCKS_GUARD = weakref.WeakKeyDictionary(), threading.Lock()
 
@@ -225,4 +230,5 @@ def load_model(path:Path|str, # a file written by `save_model`
     m = create_model(info['arch'], len(info['classes']), img_size=info['img_size'])
     m.load_state_dict(load_file(str(path)))
     m.stain_norm = StainNorm.from_info(info.get('stain_norm'))   # every path that feeds the model applies it (`model_stain`)
+    m.resolution = Resolution.from_info(info.get('resolution'))   # and brings every cell to it (`model_resolution`)
     return m.eval(), info

@@ -2,19 +2,21 @@
 
 # %% ../nbs/08_recipe.ipynb #501a84d7
 from __future__ import annotations
-import json
+import hashlib, json, os
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import pandas as pd
+import numpy as np
+from .image_files import image_size
 from .data import split_hash
-from .images import aug_strength, JPEG_DECODERS, STAIN_NORMS   # the registries CHOICES names
+from .images import aug_strength, JPEG_DECODERS, STAIN_NORMS, Resolution   # the registries CHOICES names
 from .store import json_sha, cells_sha
 from .models import family, FAMILIES
 
 # %% auto #0
 __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'CHOICES', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'PER_FAMILY', 'PRESETS',
            'RUNTIME', 'AS_BEFORE', 'TrainConfig', 'preset_settings', 'load_preset', 'preset_config', 'preset_table',
-           'recipe', 'run_config', 'run_fingerprint']
+           'run_resolution', 'resolution_record', 'resolution_words', 'recipe', 'run_config', 'run_fingerprint']
 
 # %% ../nbs/08_recipe.ipynb #79037037
 BALANCE = ('none', 'sampler', 'loss', 'both')
@@ -45,7 +47,8 @@ class TrainConfig:
     aug:str|float='strong' # augmentation strength from 0 to 1, or 'none', 'light', 'strong' (0, 1/3, 1)
     stain:float=0. # stain augmentation strength from 0 to 1: HED jitter and re-normalisation towards other training cells' colours
     scale_jitter:float=0. # zoom cells in or out by up to 1 + this (0.7: x1/1.7 to x1.7), so that apparent size is not a lab's signature
-    stain_norm:str='none' # stain normalisation of every cell the model sees ('reinhard': LAB, towards the training cells' mean colours)
+    stain_norm:str='none' # stain normalisation of every cell the model sees ('reinhard': each image's LAB statistics, 'background': those of its background and red cells, towards the training cells' mean)
+    field_um:float|str='auto' # micrometres across the model's input: every cell resampled to that resolution from its pixel size ('auto': the field the training cells share; 'none': whole images resized, whatever their pixel size)
     clip_grad:float=1. # max gradient norm; 0 turns clipping off
     drop_path:float=0. # stochastic depth (timm drop_path_rate)
     patience:int=0 # stop after this many epochs without a better validation balanced accuracy; 0: never
@@ -64,6 +67,10 @@ class TrainConfig:
             if getattr(self, name) not in (allowed := globals()[registry]): raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         aug_strength(self.aug)
         if not 0 <= self.stain <= 1 or self.scale_jitter < 0: raise ValueError("stain must be from 0 to 1 and scale_jitter >= 0")
+        if self.field_um not in ('auto', 'none'):
+            try: self.field_um = float(self.field_um)
+            except (TypeError, ValueError): self.field_um = float('nan')
+            if not self.field_um > 0: raise ValueError("field_um must be 'auto', 'none' or a number of micrometres > 0")
         if self.epochs < 1 or self.batch_size < 2: raise ValueError("epochs must be >= 1 and batch_size >= 2")
         if self.lr <= 0 or not 0 <= self.swa_start <= 1: raise ValueError("lr must be > 0 and swa_start from 0 to 1")
 
@@ -122,9 +129,52 @@ def preset_table(preset:str|Path)->pd.DataFrame:
     keep = [k for k in rows[0] if k == 'arch' or any(r.get(k, default.get(k)) != default.get(k) for r in rows)]
     return pd.DataFrame(rows)[keep]
 
+# %% ../nbs/08_recipe.ipynb #e972ebf3
+def _field_um(paths:pd.Series, pixel_um:pd.Series)->float:
+    "The field of view of cells (pixel size times the shorter side), as the median of up to 64 of them (their headers only)."
+    pick = np.linspace(0, len(paths) - 1, min(64, len(paths))).round().astype(int)
+    def field(p, um):
+        size = image_size(p)   # the header only
+        return um * min(size) if size else np.nan
+    return float(np.nanmedian([field(p, um) for p, um in zip(paths.iloc[pick], pixel_um.iloc[pick])]))
+
+def run_resolution(cfg:TrainConfig, table:pd.DataFrame, # the recipe, and its CellTable (the train split is what counts)
+                  )->Resolution|None:
+    "A run's physical resolution from its training cells' pixel sizes (`cfg.field_um`), or None (whole images, resized)."
+    tr = table[table.split == 'train'] if (table.split == 'train').any() else table
+    known = tr[pd.to_numeric(tr.get('pixel_um', pd.Series(np.nan, index=tr.index)), errors='coerce').notna()]
+    if cfg.field_um == 'none' or not len(known):
+        if isinstance(cfg.field_um, float): raise ValueError(f"field_um {cfg.field_um} needs the training cells' pixel sizes: give them in sites.csv (path, site, pixel_um) or with --pixel-um")
+        return None
+    default = float(known.pixel_um.round(4).value_counts().sort_index().idxmax())   # the most common (ties: the finest)
+    site = known.site if 'site' in known else pd.Series('unknown', index=known.index)
+    field = cfg.field_um if isinstance(cfg.field_um, float) else min(_field_um(g.path, g.pixel_um) for _, g in known.groupby(site))
+    return Resolution(round(field, 2), default)
+
+# %% ../nbs/08_recipe.ipynb #77672cbb
+def resolution_record(cfg:TrainConfig, table:pd.DataFrame)->dict|None:
+    "What a run's `config.json` records of its resolution: the field, the default pixel size, the resolution at its input, each site's pixel size, how many cells had none, and a fingerprint of every cell's."
+    res = run_resolution(cfg, table)
+    if res is None: return None
+    root = table.attrs.get('root'); px = pd.to_numeric(table.get('pixel_um'), errors='coerce')
+    rel = table.path.map(lambda p: os.path.relpath(p, root)) if root else table.path
+    sha = hashlib.sha256('\n'.join(sorted(rel + '\t' + px.map(lambda v: f'{v:.6g}'))).encode()).hexdigest()[:16]
+    site = table.site if 'site' in table else pd.Series('unknown', index=table.index)
+    return res.info() | dict(um_per_px=round(res.um_per_px(cfg.img_size), 6), unknown_cells=int(px.isna().sum()), pixel_sha=sha,
+                             pixel_um_by_site={str(s): round(float(v), 6) for s, v in px.groupby(site).median().dropna().items()})
+
+# %% ../nbs/08_recipe.ipynb #c3c70dff
+def resolution_words(config:dict)->str:
+    "How a run sees its cells, in a sentence (from its `config.json`)."
+    r = config.get('resolution')
+    if not r: return ("it sees whole images, resized, whatever their pixel size" + ("" if (config.get('train') or {}).get('field_um') == 'none' else
+                      ": no training cell had a pixel size (give them in a sites.csv beside the images, or with --pixel-um)"))
+    return (f"it sees every cell {r['field_um']:g} µm across ({r['um_per_px']:.3g} µm a pixel of its input); "
+            + (f"{r['unknown_cells']} cell(s) without a pixel size were taken to be at {r['default_pixel_um']:g} µm" if r['unknown_cells'] else "every cell had its pixel size"))
+
 # %% ../nbs/08_recipe.ipynb #e9f97170
 RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
-AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none') # settings added later, at the values that train as runs made before them did
+AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none', field_um='none') # settings added later, at the values that train as runs made before them did
 
 def recipe(config:dict)->dict:
     "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
@@ -132,12 +182,13 @@ def recipe(config:dict)->dict:
 
 # %% ../nbs/08_recipe.ipynb #688db757
 def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)->dict:
-    "The `config.json` of a run: recipe, classes, data (absolute root, layout, content), split settings and split hash, and `extra`."
-    root = table.attrs.get('root')
+    "The `config.json` of a run: recipe, classes, data (absolute root, layout, content), split settings and split hash, its resolution (when it has one), and `extra`."
+    root, res = table.attrs.get('root'), resolution_record(cfg, table)
     return dict(train=asdict(cfg), classes=list(classes), data=str(Path(root).resolve()) if root else None, layout=table.attrs.get('layout'),
-                split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **extra)
+                split=table.attrs.get('split'), split_hash=split_hash(table), data_sha=cells_sha(table), **({'resolution': res} if res else {}), **extra)
 
 # %% ../nbs/08_recipe.ipynb #2a2b00ac
 def run_fingerprint(config:dict)->str:
-    "What decides a run's weights, as a fingerprint: recipe, classes, data root, content and split (not labels such as `variant`, nor where it ran)."
-    return json_sha(dict(train=recipe(config), **{k: config.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}))
+    "What decides a run's weights, as a fingerprint: recipe, classes, data root, content, split and resolution (not labels such as `variant`, nor where it ran)."
+    res = {'resolution': config['resolution']} if config.get('resolution') else {}   # runs without one keep the fingerprint they had
+    return json_sha(dict(train=recipe(config), **{k: config.get(k) for k in ('classes', 'data', 'split_hash', 'data_sha')}, **res))

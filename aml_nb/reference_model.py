@@ -90,6 +90,8 @@ def reference_problems(run:Path|str, # an installed reference run (`install_refe
     diff = sorted(k for k in then.keys() | today.keys() if then.get(k) != today.get(k))
     if diff: out.append("the recipe's settings changed since: " + ', '.join(f"{k} {then.get(k)!r} then, {today.get(k)!r} now" for k in diff))
     if (was['classes'], was['split_hash']) != (now['classes'], now['split_hash']): out.append("the cells' classes or split changed since")
+    if was.get('resolution') != now.get('resolution'):
+        out.append(f"its physical resolution or the cells' pixel sizes changed since ({was.get('resolution')} then, {now.get('resolution')} now)")
     try: pr = Predictor.from_run(run, workers=0)
     except (RuntimeError, ValueError, KeyError) as e: return out + [f"today's model code does not load its weights ({str(e).splitlines()[0]})"]
     rec = read_predictions(run/'predictions.csv').head(check_cells)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write
 from .fusion import run_of_fusion
 from .evaluate import read_predictions, csv_safe
+from .fairness import single_site_words
 from .experiments import run_row, robustness_table
 from .charts import (DISCLAIMER, escape, md_table, fig_metrics, fig_per_class_recall, fig_training_time, fig_inference_speed, fig_confusion,
                            fig_roc, fig_ablation, fig_subtype_recall, fig_fusion, fig_robustness)
@@ -33,6 +34,7 @@ def fairness_markdown(run:dict)->str:
            f"Lowest sensitivity {s['min_recall']:.3f} ({escape(s['min_recall_subtype'])}); max-min gap {s['recall_gap']:.3f}; ratio {s['recall_ratio']:.3f}; "
            f"below the floor of {f['floor']}: {escape(', '.join(s['below_floor'])) or 'none'}.", '', '## Mitigation, before and after', '',
            md_table(pd.DataFrame(f['mitigation'])), '']
+    if words := single_site_words(f.get('single_site')): out += ['## Sites', '', escape(words), '']
     if f.get('groups'):
         out += ['## Largest gaps between groups', '', md_table(pd.DataFrame(f['groups']['largest_gaps'])), '']
         for a, v in f['groups']['attributes'].items():
@@ -87,7 +89,8 @@ def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `flagg
     rows[['share_lo', 'share_hi']] = [share_interval(k, n) for k in counts]
     white = np.array([c not in NOT_WHITE for c in classes]); b = classes.index(BLAST) if BLAST in classes else None
     out = dict(cells=len(preds), counted=n, flagged=int(flagged.sum()), flagged_paths=preds.path[flagged].tolist() if 'path' in preds else [],
-               white=int(counts[white].sum()), corrected=confusion is not None and n > 0)
+               white=int(counts[white].sum()), corrected=confusion is not None and n > 0,
+               pixel_um_assumed=int(preds.pixel_um_assumed.fillna(0).sum()) if 'pixel_um_assumed' in preds else 0)   # cells scored at a pixel size taken, not given
     if out['corrected']:
         adj = adjusted_shares(counts, confusion); boot = _boot_adjusted(counts, confusion, n_boot, seed)
         rows['corrected'], rows['corrected_lo'], rows['corrected_hi'] = adj, *np.quantile(boot, [.025, .975], axis=0)
@@ -124,7 +127,8 @@ def blast_words(blast:dict)->str:
 
 # %% ../nbs/22_report.ipynb #4def773c
 DIFFERENTIAL_COLUMNS = ['patient_id', 'cell_type', 'count', 'share', 'share_lo', 'share_hi', 'corrected', 'corrected_lo', 'corrected_hi',
-                        'cells', 'flagged', 'white', 'blast_count', 'blast_share', 'blast_lo', 'blast_hi', 'blast_corrected', 'blast_corrected_lo', 'blast_corrected_hi']
+                        'cells', 'flagged', 'white', 'blast_count', 'blast_share', 'blast_lo', 'blast_hi', 'blast_corrected', 'blast_corrected_lo', 'blast_corrected_hi',
+                        'pixel_um_assumed']
 
 def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
     "A run's test confusion matrix (counts) over the cells its gate let through, or None when it has no predictions."
@@ -139,7 +143,7 @@ def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
 def differential_rows(d:dict, patient:str)->pd.DataFrame:
     "The rows of one `differential` for a CSV: one per cell type, the blast share repeated on each."
     b = d.get('blast') or {}
-    t = d['table'].assign(patient_id=patient, cells=d['cells'], flagged=d['flagged'], white=d['white'],
+    t = d['table'].assign(patient_id=patient, cells=d['cells'], flagged=d['flagged'], white=d['white'], pixel_um_assumed=d.get('pixel_um_assumed', 0),
                           blast_count=b.get('count'), blast_share=b.get('share'), blast_lo=b.get('lo'), blast_hi=b.get('hi'), blast_corrected=b.get('corrected'),
                           blast_corrected_lo=b.get('corrected_lo'), blast_corrected_hi=b.get('corrected_hi'))
     return t.reindex(columns=DIFFERENTIAL_COLUMNS)
@@ -154,23 +158,26 @@ def row_blast(row)->dict|None:
 # %% ../nbs/22_report.ipynb #edf201dd
 def _our_differential(f:Path)->bool:
     "Whether `f` is a differential aml_nb wrote (its header)."
-    try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') == DIFFERENTIAL_COLUMNS
+    try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') in (DIFFERENTIAL_COLUMNS, DIFFERENTIAL_COLUMNS[:-1])   # today's, or before pixel sizes
     except (OSError, UnicodeDecodeError): return False
 
 def write_differential(run:Path|str, # a run of a cell-type model
                        cells:list, # image files or folders
                        out:Path|str, # the CSV to write
                        patients:bool=False, # `cells` is one folder with a subfolder per patient
-                       progress:bool=True, **predictor_kw)->pd.DataFrame:
+                       progress:bool=True,
+                       pixel_um:float|None=None, # the pixel size of the cells nothing else gives one (a sites.csv beside them, the built-in cells' table)
+                       **predictor_kw)->pd.DataFrame:
     "The differential of each patient (or of all cells) into `out`; scoring is resumable in `<out>.predictions.csv`."
     from aml_nb.infer import Predictor
+    from aml_nb.data import image_table
     out = owned_file(Path(out), _our_differential)
     if patients and (len(cells) != 1 or not Path(cells[0]).is_dir()): raise ValueError("--patients needs one folder with a subfolder per patient")
     pr = Predictor.from_run(run, **predictor_kw)
     if BLAST not in pr.classes: raise ValueError(f"{run}: its classes ({', '.join(pr.classes)}) are not cell types with a blast class: "
                                                  "a differential needs a cell-type model (such as one trained on the built-in real cells)")
-    src = [os.path.abspath(c) for c in cells] if len(cells) > 1 else cells[0]
-    preds = pr.predict_paths(src, out.with_name(out.name + '.predictions.csv'), progress)
+    t = image_table(cells, pixel_um)   # each folder's cells, with the pixel sizes a sites.csv beside them gives
+    preds = pr.predict_paths(t.path.tolist(), out.with_name(out.name + '.predictions.csv'), progress, pixel_um=dict(zip(t.path, t.pixel_um)))
     root = Path(os.path.abspath(cells[0]))
     who = preds.path.map(lambda p: Path(p).relative_to(root).parts[0]) if patients else pd.Series('all cells', preds.index)
     confusion = run_confusion(run if Path(run).is_dir() else Path(run).parent, pr.classes)

@@ -19,7 +19,7 @@ from .data import validate_table
 from .images import CellDataset, cell_transforms, BatchAugment, decode_cells, StainNorm, StainAugment, cell_colours
 from .store import atomic_write, file_sha256, write_json, record_split
 from .models import create_model, save_model, model_norm, resolve_device, world_rank
-from .recipe import TrainConfig, run_config, run_fingerprint
+from .recipe import TrainConfig, run_config, run_fingerprint, run_resolution
 from .loop import Callback, Loop, MixupBatch, ClipGrad, EMA, SWA, KeepBest, EarlyStop, Progress
 
 # %% auto #0
@@ -182,6 +182,7 @@ class Trainer:
         self.fingerprint = run_fingerprint(run_config(cfg, table, self.classes))
         self.dev, self.rank, self.world = runtime(cfg.device)
         self.gpu = self.dev.type == 'cuda'
+        self.resolution = run_resolution(cfg, table)   # every cell it sees, at one physical resolution (None: whole images)
         seed_everything(cfg.seed, -1)   # the initial weights depend on the seed alone
         self.build_model()
         self.build_data(table[table.split == 'train'], table[table.split == 'val'])
@@ -204,19 +205,24 @@ class Trainer:
         if len(tr) < 2: raise ValueError("the train split has fewer than 2 cells")
         self.augment = BatchAugment(cfg.img_size, cfg.aug, self.mean, self.std, StainAugment(cfg.stain), cfg.scale_jitter)
         self.memory = use_memory(cfg.loader, 3 * (len(tr) * self.augment.decode_size ** 2 + len(va) * cfg.img_size ** 2), self.dev)
-        dec = lambda paths, size, what: decode_cells(paths, size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells', cfg.decoder, self.dev)
+        res = self.resolution
+        def dec(cells:pd.DataFrame, size:int, what:str)->torch.Tensor:
+            "Cells decoded once at `size`, at the run's resolution when it has one."
+            px = res.pixel_sizes(cells.get('pixel_um'), len(cells))[0] if res else None
+            return decode_cells(cells.path.tolist(), size, self.workers, self.progress and self.rank == 0, f'decoding {what} cells', cfg.decoder, self.dev,
+                                px, res.field_um if res else None)
         if self.memory:   # decoded once; kept on the GPU when there is one (a few hundred MB for thousands of cells)
-            self.train_x = dec(tr.path.tolist(), self.augment.decode_size, 'train')
-            if len(va): self.val_x = dec(va.path.tolist(), cfg.img_size, 'validation')
-        colours = self.train_x if self.memory else dec(tr.path.tolist(), 32, 'train') if cfg.stain or cfg.stain_norm != 'none' else None   # the training cells' colours
+            self.train_x = dec(tr, self.augment.decode_size, 'train')
+            if len(va): self.val_x = dec(va, cfg.img_size, 'validation')
+        colours = self.train_x if self.memory else dec(tr, 32, 'train') if cfg.stain or cfg.stain_norm != 'none' else None   # the training cells' colours
         self.stain_norm = StainNorm.fit(cfg.stain_norm, colours) if colours is not None else StainNorm()
         if cfg.stain: self.augment.stain.pool = cell_colours(colours, 'ycc')   # as the cells were scanned: the colours augmentation draws from
         if self.memory:   # normalised once (rounded to 8 bits, as decoded); augmentation follows, as on the per-cell path
             self.train_x = self.stain_norm.apply_uint8(self.train_x)
             if len(va): self.val_x = self.stain_norm.apply_uint8(self.val_x)
         self.train_ds = CellDataset(tr, self.classes, cell_transforms(cfg.img_size, True, cfg.aug, self.mean, self.std, self.stain_norm, self.augment.stain,
-                                                                      cfg.scale_jitter), self.augment.decode_size)
-        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm), cfg.img_size) if len(va) else None
+                                                                      cfg.scale_jitter), self.augment.decode_size, res)
+        self.val_ds = CellDataset(va, self.classes, cell_transforms(cfg.img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm), cfg.img_size, res) if len(va) else None
         if self.memory:
             self.train_y = torch.tensor(self.train_ds.targets, device=self.dev)
             if self.val_ds: self.val_y = torch.tensor(self.val_ds.targets)
@@ -367,7 +373,7 @@ def fit(self:Trainer, resume:bool=True)->dict:
     if resume: self.restore()
     self.loop.fit()
     model, chosen = self.final_model()
-    model.stain_norm = self.stain_norm   # what every path that feeds it applies (`model_stain`)
+    model.stain_norm, model.resolution = self.stain_norm, self.resolution   # what every path that feeds it applies (`model_stain`, `model_resolution`)
     final = self.validate(model)
     summary = dict(arch=cfg.arch, chosen=chosen, epochs_run=len(self.history), balance=cfg.balance, mixup=cfg.mixup, swa=cfg.swa,
                    loader='memory' if self.memory else 'stream',
@@ -376,7 +382,8 @@ def fit(self:Trainer, resume:bool=True)->dict:
                    train_seconds=sum(h['seconds'] for h in self.history), device=str(self.dev), world_size=self.world,
                    train_img_per_s=float(np.median([h['train_img_per_s'] for h in self.history])))
     if main:
-        save_model(model, self.out/'model.safetensors', cfg.arch, self.classes, cfg.img_size, chosen=chosen, stain_norm=self.stain_norm.info())
+        save_model(model, self.out/'model.safetensors', cfg.arch, self.classes, cfg.img_size, chosen=chosen, stain_norm=self.stain_norm.info(),
+                   **({'resolution': self.resolution.info()} if self.resolution else {}))
         atomic_write(self.out/'history.csv', lambda p: pd.DataFrame(self.history).to_csv(p, index=False))
         write_json(self.out/'classes.json', self.classes)
         write_json(self.out/'train.json', summary)

@@ -24,7 +24,8 @@ a.add_argument('--n', type=int, default=3000); a.add_argument('--rounds', type=i
 a.add_argument('--workers', type=int, help='default: the Predictor default (cores - 1)'); a.add_argument('--out', default='bench/results/predict_cpu')
 a = a.parse_args()
 
-from aml_nb.infer import Predictor, list_images
+from aml_nb.infer import Predictor
+from aml_nb.data import list_images
 from aml_nb.models import model_info, model_norm
 from aml_nb.images import set_threads
 set_threads()

@@ -26,7 +26,8 @@ a.add_argument('--skip-memory', action='store_true', help='only the throughput p
 a = a.parse_args()
 
 from aml_nb.models import create_model, save_model
-from aml_nb.infer import Predictor, list_images
+from aml_nb.infer import Predictor
+from aml_nb.data import list_images
 
 
 def folder(n:int, root:Path)->Path:

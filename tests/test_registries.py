@@ -16,7 +16,7 @@ def test_a_gate_view_is_one_entry(monkeypatch, cohort, tmp_path):
     monkeypatch.setitem(VIEWS, 'brightness', View(lambda x, e, t: x.float().mean((2, 3))))   # toy view: each cell's mean colour
     run_experiment(cohort, TrainConfig(arch='resnet18', **TINY), tmp_path/'run', progress=False)
     gate = Gate.load(tmp_path/'run')
-    assert set(gate.means) == {'embedding', 'middle', 'pixels', 'brightness'} and gate.means['brightness'].shape == (1, 3)   # one Gaussian
+    assert set(gate.means) == {'embedding', 'middle', 'pixels', 'size', 'brightness'} and gate.means['brightness'].shape == (1, 3)   # one Gaussian
     p = Predictor.from_run(tmp_path/'run', workers=0)
     cells = torch.stack([p.transform(Image.open(f).convert('RGB')) for f in cohort.path[:4]])
     feats, _ = p.gate_features(cells)

@@ -50,9 +50,10 @@ def test_uploaded_images_get_the_same_as_files(normed_run, real_small):
     pr = Predictor.from_run(normed_run, workers=0)
     cells = real_small[real_small.split == 'test'].path.tolist()[:8]
     from_files = np.concatenate([pr.predict_tensor(x).numpy() for x, _, _ in pr.cell_batches(cells)])
-    uploads = pr.predict_images([load_rgb(p).resize((pr.img_size, pr.img_size), Image.BILINEAR) for p in cells])
+    decoded = [load_rgb(p, decode_size=pr.decode_side()) for p in cells]   # as the Predict page decodes an upload
+    uploads = pr.predict_images(decoded)
     np.testing.assert_allclose(uploads, from_files, atol=2e-3)
-    assert not np.allclose(_without_norm(pr).predict_images([load_rgb(p).resize((pr.img_size, pr.img_size), Image.BILINEAR) for p in cells]), uploads, atol=1e-4)
+    assert not np.allclose(_without_norm(pr).predict_images(decoded), uploads, atol=1e-4)
 
 
 def test_the_gate_reads_normalised_cells(normed_run, real_small):
@@ -101,8 +102,8 @@ def test_robustness_is_written_sealed_and_keyed_to_the_run(normed_run):
     from aml_nb.store import manifest, artefact_problem
     rob = json.loads((normed_run/'robustness.json').read_text())
     assert 'robustness.json' in manifest(normed_run)['files'] and artefact_problem(normed_run) is None
-    assert rob['sites'] == ['Barcelona', 'Munich'] and 1.3 < rob['site_scale']['Munich'] < 2.2   # the built-in cells' two labs
-    s = rob['shifts']; assert {'as_scanned', 'site_colours', 'site_colours_scale', 'stain_amount', 'blur', 'gamma', 'jpeg'} == set(s)
+    assert rob['sites'] == ['Barcelona', 'Munich'] and 1.25 < rob['site_pixel_um']['Barcelona'] / rob['site_pixel_um']['Munich'] < 1.28   # the built-in cells' two labs
+    s = rob['shifts']; assert {'as_scanned', 'site_colours', 'site_colours_scale', 'pixel_size_withheld', 'stain_amount', 'blur', 'gamma', 'jpeg'} == set(s)
     assert s['as_scanned']['drop'] == 0 and 'blast' in s['site_colours'] and s['site_colours']['blast']['cls'] == 'myeloblast'
     metrics = json.loads((normed_run/'metrics.json').read_text())
     assert abs(s['as_scanned']['balanced_accuracy'] - metrics['cell']['balanced_accuracy']) < 1e-9

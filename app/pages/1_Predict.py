@@ -3,7 +3,8 @@ import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
 from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
-                              is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir)
+                              is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir,
+                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE)
 from aml_nb.report import (differential, blast_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
                            differential_html)
 from aml_nb.charts import readable
@@ -27,14 +28,25 @@ images, names, truth = [], [], {}
 if source == 'upload':
     files = st.file_uploader('single-cell images, or a zip of a folder of them (several = one patient)', type=UPLOAD_TYPES,
                              accept_multiple_files=True, key='upload') or []
+    px = None
+    if choices := pixel_choices(run):   # a run at a physical resolution: the cells' pixel size, asked once and kept for the session
+        labels = list(choices); kept = st.session_state.get('pixel_size_kept', labels[0])
+        pick = st.selectbox('pixel size of the uploaded files (micrometres per pixel, as the scanner records it)', labels,
+                            index=labels.index(kept) if kept in labels else 0, key='pixel_size_pick')
+        st.session_state['pixel_size_kept'] = pick; px = choices[pick]
+        if px == OTHER_PIXEL_SIZE:
+            px = st.number_input('micrometres per pixel', min_value=.01, max_value=10., value=st.session_state.get('pixel_um_kept', .25),
+                                 step=.001, format='%.4f', key='pixel_um_input')
+            st.session_state['pixel_um_kept'] = px
     cells, problems = expand_uploads([(f.name, f.getvalue()) for f in files])
     for why in problems: st.warning(why)
     for name, data in cells:
-        try: images.append(read_upload(name, data, img_size=pred.img_size)); names.append(name)
+        try: images.append(with_pixel_um(read_upload(name, data, img_size=pred.decode_side(px)), px)); names.append(name)
         except ValueError as e: st.error(str(e))
 else:
     test = held_out_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
+    size = dict(zip(test.path, test.pixel_um.where(test.pixel_um_assumed == 0))) if 'pixel_um_assumed' in test else {}   # each test cell's own pixel size
     if source == 'examples from the test split':
         picks = st.multiselect('test cells (several: a differential for a cell-type model, a patient-level call for a subtype model)',
                                test.path.tolist(), max_selections=200,
@@ -44,7 +56,7 @@ else:
         picks = sets[st.selectbox('cells', list(sets), key='test_set')]
         st.number_input('seed of the draw', 0, 10_000, 0, key='draw_seed')
     for p in picks:
-        try: images.append(load_rgb(p, decode_size=pred.img_size)); names.append(short[p]); truth[short[p]] = label[p]
+        try: images.append(with_pixel_um(load_rgb(p, decode_size=pred.decode_side(size.get(p))), size.get(p))); names.append(short[p]); truth[short[p]] = label[p]
         except ValueError as e: st.error(str(e))
 method = st.selectbox('heatmap method', cam_methods(), key='method')
 if images:
@@ -56,6 +68,7 @@ if images:
     if words := suggestion(run, runs, r, found): st.info(words)
     ok, verdict = run_verdict(run)
     n_flagged = int(r['flagged'].sum())
+    if note := pixel_note(pred, images): (st.warning if '**' in note else st.caption)(note)
     if note := gate_note(pred): (st.warning if note.startswith("WEAK") else st.caption)(note)
     if note := robustness_note(run): st.warning(note)
     cell_types = is_cell_type_model(pred.classes)
@@ -112,7 +125,7 @@ if images:
     for i in order:
         p = top_k(r['probs'][i:i + 1], pred.classes)[0]
         c1, c2, c3 = st.columns([1, 1, 2])
-        shown = display_copy(images[i])
+        shown = display_copy(pred.view(images[i]))   # as the model sees it (at its resolution), and its heatmap over it
         c1.image(shown, caption=names[i] + (f" (true {truth[names[i]]})" if names[i] in truth else ''), width=200)
         c2.image(overlay(shown, cams[i]), caption=cam_caption(method, p[0][0], cams[i]), width=240)
         lines = [f"- **{k}**: {v:.1%}" for k, v in p]
@@ -123,6 +136,6 @@ if images:
     if not cell_types:   # a cell-type model's report is its differential (above)
         st.divider()
         label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')
-        st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, images, r | dict(cams=draw_heatmaps(pred, images, r, range(len(images)), method)),
+        st.download_button('download the patient report (HTML)', lambda: patient_report_html(run, [pred.view(im) for im in images], r | dict(cams=draw_heatmaps(pred, images, r, range(len(images)), method)),
                                                                                         call or patient_call(r, images), label, verdict),
                            file_name='aml_nb_patient_report.html', mime='text/html', key='report')

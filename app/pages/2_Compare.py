@@ -5,7 +5,8 @@ from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables
 from aml_nb.experiments import run_row
 from aml_nb.charts import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed, fig_ablation, readable,
-                           robustness_rows, fig_robustness)
+                           robustness_rows, robustness_single_site, fig_robustness)
+from aml_nb.fairness import single_site_words
 from aml_nb.store import find_artefacts, read_json
 
 header('Compare')
@@ -46,9 +47,11 @@ if tabs['ablation and bias mitigation'].open:
         if not found: st.info("No ablation in this store. Run one with `aml-nb ablate --data DATA --out runs/ablation`.")
 if tabs['robustness'].open:
     with tabs['robustness']:
-        st.caption("Each run's test cells again, under another lab's colours and imaging scale, stain amounts and optics "
-                   "(`aml-nb robustness RUN` adds this to a run made before it). A silent miss is a blast neither called a blast nor flagged.")
+        st.caption("Each run's test cells again, under another lab's colours and imaging scale (its pixel size given, or withheld), stain "
+                   "amounts and optics (`aml-nb robustness RUN` adds this to a run made before it). A silent miss is a blast neither called a "
+                   "blast nor flagged.")
         rob = robustness_rows(runs, run_label)
+        if words := single_site_words(robustness_single_site(runs)): st.warning(words)
         if rob.empty: st.info('No run of this store has a robustness.json yet: `aml-nb robustness RUN...`')
         else:
             metric = st.selectbox('figure', [c for c in ('balanced_accuracy', 'silent_misses', 'silent_false_blasts', 'flagged', 'silent_errors') if c in rob],

@@ -2,10 +2,9 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
-from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cell_mask, cam_methods, cam_caption,
-                              localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label)
+from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cam_methods, cam_caption,
+                              localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label, cell_view)
 from aml_nb.explain import overlay, localisation_score
-from aml_nb.image_files import load_rgb
 from aml_nb.charts import readable
 
 header('Grad-CAM explorer')
@@ -35,13 +34,13 @@ if st.session_state.get('models_of') != base['path']:   # another data set: its 
 chosen = st.multiselect('models', [r['path'] for r in runs],
                         format_func=lambda p: run_label(next(r for r in runs if r['path'] == p)), key='models')
 row = cells.set_index('path').loc[path]
-mask = cell_mask(path, load_rgb(path))
+px = row.pixel_um if 'pixel_um_assumed' in row and row.pixel_um_assumed == 0 else None   # the cell's own pixel size, when known
 cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
     pred = predictor(rp); run = next(r for r in runs if r['path'] == rp)
     if target != 'predicted' and target not in pred.classes:
         col.warning(f"{Path(rp).name} has no class {target!r}"); continue
-    cell = load_rgb(path, decode_size=pred.img_size)   # decoded for this model as in training and scoring
+    cell, mask = cell_view(pred, path, px)   # as this model sees it (at its resolution), and the mask its heatmap is scored on
     tgt = None if target == 'predicted' else target
     probs, cams = session_memo(st.session_state, ('gradcam', rp, method, tgt, image_key([cell])),
                                lambda: predict_and_explain(pred, [cell], method, tgt))
