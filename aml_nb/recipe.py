@@ -78,8 +78,9 @@ class TrainConfig:
 QUICK_ARCHS = ['convnext_atto', 'resnet18', 'vit_tiny_patch16_224']
 PAPER_ARCHS = ['convnext_tiny', 'resnet50', 'vit_small_patch16_224']
 REFERENCE = dict(lr=2e-3, swa_start=.75, aug='light')   # the from-scratch recipe every preset shares (FACTS.md reference)
-PER_FAMILY = dict(vit=dict(lr=1e-3),                     # ViTs from scratch want half the learning rate
-                  resnet=dict(stain_norm='reinhard'))    # ResNets keep their accuracy with every cell in the training cells' colours, and stop reading the lab from them (BENCHMARKS: robustness)
+PER_FAMILY = dict(vit=dict(lr=1e-3, stain_norm='background'),   # ViTs from scratch want half the learning rate
+                  convnext=dict(stain_norm='background'),        # each family's colour that keeps the cell and drops the lab (BENCHMARKS: "Cells in micrometres")
+                  resnet=dict(stain_norm='reinhard'))
 PRESETS = {
     'quick': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=10, batch_size=64, warmup_epochs=1, workers=2, **REFERENCE), per_arch=PER_FAMILY),
     'cpu': dict(archs=QUICK_ARCHS, train=dict(img_size=64, epochs=30, batch_size=128, warmup_epochs=3, workers=2, **REFERENCE), per_arch=PER_FAMILY),
@@ -178,7 +179,9 @@ AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none', field_um='none') 
 
 def recipe(config:dict)->dict:
     "The training settings of a run's config that decide what it learns (settings added since at their old values; not `RUNTIME`)."
-    return {k: v for k, v in (AS_BEFORE | (config.get('train') or {})).items() if k not in RUNTIME}
+    r = {k: v for k, v in (AS_BEFORE | (config.get('train') or {})).items() if k not in RUNTIME}
+    if r.get('field_um') == 'auto' and not config.get('resolution'): r['field_um'] = 'none'   # 'auto' without pixel sizes trains as runs before them did
+    return r
 
 # %% ../nbs/08_recipe.ipynb #688db757
 def run_config(cfg:TrainConfig, table:pd.DataFrame, classes:list[str], **extra)->dict:

@@ -30,7 +30,7 @@ work = Path(tempfile.mkdtemp(prefix='aml_nb_pixel_'))
 cells = write_real_cells(work/'real')
 if a.runs: runs = Path(a.runs)
 else: runs = work/'runs'; install_reference(runs/'real'/'resnet10t-s0', cells.attrs['root'])
-real = next(r for r in load_runs(runs) if 'myeloblast' in r['config']['classes'])
+real = next(r for r in load_runs(runs)[0] if 'myeloblast' in r['config']['classes'])
 test = cells[cells.split == 'test']
 blasts = test[test.label == 'myeloblast'].head(a.n)
 neut = test[(test.label == 'neutrophil') & (test.site == 'Barcelona')]
@@ -50,8 +50,8 @@ with app_server(runs, 8650, work/'app.log') as (url, proc), sync_playwright() as
     b = pw.chromium.launch(executable_path=a.chromium, args=['--no-sandbox', '--headless'])
     pg = b.new_page(viewport={'width': 1400, 'height': 2400}); pg.set_default_timeout(180_000)
     pg.goto(url + '/Predict'); settle(pg)
-    if Path(real['path']).resolve() != Path(pg.get_by_role('combobox', name='model').input_value() or '.').resolve():
-        choose(pg, 'model', str(Path(real['path']).relative_to(runs.resolve()) if Path(real['path']).is_relative_to(runs.resolve()) else real['id']), exact=False); settle(pg)
+    if len(load_runs(runs)[0]) > 1:   # the store's real-cell model, by its folder in the store
+        choose(pg, 'model (run)', str(Path(real['path']).resolve().relative_to(runs.resolve())), exact=False); settle(pg)
     for name, option in (('Barcelona pixel size', 'as the training cells of Barcelona'), ('no pixel size', 'not given')):
         choose(pg, 'pixel size of the uploaded files (micrometres per pixel, as the scanner records it)', option, exact=False); settle(pg)
         if name == 'Barcelona pixel size':

@@ -11,7 +11,7 @@ TAG=$ARCH$([ "$PRESET" = quick ] || echo "-$PRESET")$([ "$SEED" = 0 ] || echo "-
 VARIANT_LIST=${VARIANT_LIST:-base mild stain stainnorm norm normmild}; mkdir -p "$OUT"
 declare -A VARIANTS=([base]="--stain-norm none" [mild]="--stain-norm none --stain .5 --scale-jitter .35" [stain]="--stain-norm none --stain 1 --scale-jitter .7"
                      [stainnorm]="--stain 1 --scale-jitter .7 --stain-norm reinhard" [norm]="--stain-norm reinhard" [normmild]="--stain .5 --scale-jitter .35 --stain-norm reinhard"
-                     [bg]="--stain-norm background" [bgstain]="--stain-norm background --stain .5")
+                     [bg]="--stain-norm background" [bgstain]="--stain-norm background --stain .5" [stainonly]="--stain-norm none --stain 1")
 for v in $VARIANT_LIST; do
   .venv/bin/aml-nb train --data "$BLOOD9" --arch "$ARCH" --preset "$PRESET" --seed "$SEED" --field-um "$FIELD" --out "$RUNS/$TAG-$v" ${VARIANTS[$v]}
   .venv/bin/aml-nb robustness "$RUNS/$TAG-$v" > /dev/null   # a run made before robustness.json existed gets it; otherwise recomputed, same numbers
