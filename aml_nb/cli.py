@@ -260,16 +260,17 @@ def _differential_options(p):
     p.add_argument('run', help='a finished run of a cell-type model'); p.add_argument('cells', nargs='+', help='image files or folders')
     p.add_argument('--patients', action='store_true', help='CELLS is one folder with a subfolder per patient')
     p.add_argument('--out', required=True, help="CSV to create (the per-cell scores go beside it, resumable, in OUT.predictions.csv)")
+    p.add_argument('--count-duplicates', action='store_true', help='count byte-identical images each time (default: each image once, and say how many copies there were)')
     _scoring_options(p); _pixel_option(p)
 
 @command('differential', "a differential count per patient (cell types, blast share with intervals) from a cell-type model", _differential_options)
 def cmd_differential(a):
     "Count each patient's cells by type, with the blast share among white cells, into a CSV."
-    from aml_nb.report import write_differential, blast_words, row_blast
-    tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, device=a.device, batch_size=a.batch_size, workers=a.workers)
+    from aml_nb.report import write_differential, blast_words, row_blast, row_counts, count_words
+    tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, duplicates=a.count_duplicates, device=a.device, batch_size=a.batch_size, workers=a.workers)
     for pid, g in tab.groupby('patient_id', sort=False):
-        b = g.iloc[0]; blast = row_blast(b)
-        print(f"{pid}: {int(b.cells)} cells, {int(b.flagged)} flagged by the gate (counted apart)" + (f"; {blast_words(blast).split('. Context only')[0]}" if blast else ''))
+        blast = row_blast(g.iloc[0])
+        print(f"{pid}: {count_words(row_counts(g, a.count_duplicates))}" + (f". {blast_words(blast).split('. Context only')[0]}" if blast else ''))
     if tab.pixel_um_assumed.sum(): print(f"{int(tab.pixel_um_assumed.sum())} cell(s) had no pixel size and were taken to be at the run's most common training one "
                                           "(give it with --pixel-um or a sites.csv beside the cells)")
     print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
@@ -284,10 +285,9 @@ def _explain_options(p):
 def cmd_explain(a):
     "Grad-CAM overlays and localisation scores for images."
     import pandas as pd
-    from aml_nb.store import check_artefact, owned_folder, atomic_write
+    from aml_nb.store import check_artefact, owned_folder, atomic_write, write_csv
     from aml_nb.models import load_model
     from aml_nb.explain import explain_cells, explained_cells, overlay, overlay_names
-    from aml_nb.evaluate import csv_safe
     from aml_nb.data import image_table
     from aml_nb.models import model_resolution
     run = Path(a.run)
@@ -300,7 +300,7 @@ def cmd_explain(a):
     for n, im, c in zip(names, ims, cams): atomic_write(out/n, lambda f: overlay(im, c).save(f, format='PNG'))
     res = model_resolution(model)
     size = dict(pixel_um=cells.pixel_um.fillna(res.default_pixel_um), pixel_um_assumed=cells.pixel_um.isna().astype(int)) if res else {}
-    atomic_write(out/'scores.csv', lambda f: csv_safe(pd.DataFrame(scores).assign(path=paths, overlay=names, **size)).to_csv(f, index=False))
+    write_csv(out/'scores.csv', pd.DataFrame(scores).assign(path=paths, overlay=names, **size))
     print(f"{out}: {len(ims)} overlays and scores.csv")
     if res and cells.pixel_um.isna().any(): print(f"{int(cells.pixel_um.isna().sum())} image(s) had no pixel size: taken to be at {res.default_pixel_um:g} µm a pixel, "
                                                   "the most common of the run's training cells (give it with --pixel-um or a sites.csv beside them)")

@@ -2,11 +2,12 @@
 
 # %% ../nbs/26_dashboard.ipynb #18b24fa8
 from __future__ import annotations
-import hashlib, os
+import hashlib, math, os, re, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
-from .image_files import load_mask, MAX_UPLOADS
+from .image_files import load_mask, MAX_UPLOADS, IMAGE_EXTS
+from .demo import DEMO_PROGRESS, proc_cmdline
 from .store import read_json, resolve_cells
 from .gate import gate_power_words
 from .evaluate import prob_columns, aggregate_patients, predictions_table, read_predictions
@@ -14,15 +15,23 @@ from .explain import CAM_METHODS
 from .report import near_chance, is_synthetic
 
 # %% auto #0
-__all__ = ['OTHER_PIXEL_SIZE', 'CELLS_PER_PAGE', 'runs_dir', 'device_name', 'run_label', 'comparison_runs', 'store_tables',
-           'default_run', 'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data', 'runs_table',
-           'cell_names', 'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'cell_view', 'run_verdict',
-           'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
+__all__ = ['OTHER_PIXEL_SIZE', 'CELLS_PER_PAGE', 'shown', 'runs_dir', 'device_name', 'run_label', 'comparison_runs',
+           'store_tables', 'default_run', 'runs_in_order', 'data_key', 'data_sets', 'data_set_name', 'same_data',
+           'runs_table', 'cell_names', 'held_out_predictions', 'select_cells', 'cell_sets', 'cell_mask', 'cell_view',
+           'run_verdict', 'mil_table', 'cam_caption', 'cam_methods', 'localisation_table', 'top_k', 'patient_summary',
            'predict_and_explain', 'draw_heatmaps', 'analyse_cells', 'gate_note', 'patient_call', 'robustness_note',
            'pixel_choices', 'with_pixel_um', 'pixel_note', 'suggest_run', 'suggestion', 'is_cell_type_model',
            'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count', 'page_cells',
            'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
            'fusion_example', 'load_run_of_fusion', 'kept_cells']
+
+# %% ../nbs/26_dashboard.ipynb #4ee3efdc
+_WORD_JOINER = '\u2060' # invisible: breaks an autolink without changing what the reader sees
+
+def shown(x)->str:
+    "A user-given name or message as a Streamlit page shows it: as written, never markup, a link or an image."
+    s = re.sub(r'(?i)(www)(?=\.)', r'\1' + _WORD_JOINER, str(x)).replace(':', ':' + _WORD_JOINER).replace('@', _WORD_JOINER + '@')
+    return re.sub(r'([!-/:-@\[-`{-~])', r'\\\1', s)
 
 # %% ../nbs/26_dashboard.ipynb #a6157109
 def runs_dir()->Path:
@@ -182,9 +191,9 @@ def mil_table(runs:list[dict])->pd.DataFrame:
 
 # %% ../nbs/26_dashboard.ipynb #b25a2de7
 def cam_caption(method:str, cls:str, cam:np.ndarray)->str:
-    "What a heatmap shows, in words (class-agnostic methods name no class; an empty map says so)."
+    "What a heatmap shows, in words for a page (class-agnostic methods name no class; an empty map says so)."
     if not np.isfinite(cam).all() or cam.max() <= 0: return f"{method}: the heatmap is empty for this cell (no region raised the score)"
-    what = 'the strongest patterns the network sees, whatever the class' if method == 'eigencam' else f'what raised the score of {cls}'
+    what = 'the strongest patterns the network sees, whatever the class' if method == 'eigencam' else f'what raised the score of {shown(cls)}'
     return f"{method} heatmap: {what}; red = most, blue = least"
 
 # %% ../nbs/26_dashboard.ipynb #c2511835
@@ -395,23 +404,36 @@ def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFra
                              flagged=[int(result['flagged'][i] and not reviews.get(i)) for i in range(len(names))]))
 
 # %% ../nbs/26_dashboard.ipynb #d5866f01
+def _new_folder(parent:Path, stem:str)->Path:
+    "A folder under `parent` no one else has: `stem`, else `stem-2`, `stem-3`... (created here, so two saves in one second never share one)."
+    for k in range(1, 10_000):
+        f = parent/(stem if k == 1 else f'{stem}-{k}')
+        try: f.mkdir(); return f
+        except FileExistsError: continue
+    raise ValueError(f"{parent}: no free folder name for {stem}")
+
 def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cell index: label}
-                 folder:Path|str)->Path:
-    "Write the reviewed cells as `<folder>/<label>/<name>.png` (training data for `aml-nb train --data`), `reviews.csv`, and `sites.csv` with the pixel sizes known."
-    from aml_nb.store import owned_folder, atomic_write
-    from aml_nb.evaluate import csv_safe
-    folder = owned_folder(folder); rows = []
+                 folder:Path|str, # the reviews folder: each save goes into a new subfolder of it, named by the time
+                 originals:list|None=None, # each cell's own file (its bytes or its path), saved as given; else the image is saved as PNG
+                )->Path:
+    "Write the reviewed cells as `<folder>/<time>/<label>/<name>` (training data for `aml-nb train --data`), `reviews.csv`, and `sites.csv` with the pixel sizes known; return that folder."
+    from aml_nb.store import owned_folder, atomic_write, write_csv, OWNER
+    for lab in reviews.values():
+        if lab and (lab in ('.', '..') or '/' in lab or '\\' in lab): raise ValueError(f"{lab!r}: not usable as a label (a folder name)")
+    folder = _new_folder(owned_folder(folder), time.strftime('%Y%m%d-%H%M%S')); owned_folder(folder); rows = []
     for i, lab in sorted(reviews.items()):
         if not lab: continue
-        if lab in ('.', '..') or '/' in lab or '\\' in lab: raise ValueError(f"{lab!r}: not usable as a label (a folder name)")
-        f = folder/lab/f"{Path(names[i]).stem}_{i:03d}.png"; f.parent.mkdir(exist_ok=True)
-        im, px = images[i], images[i].info.get('pixel_um')   # the file's pixel size; the image saved is as decoded, so its own is scaled
-        atomic_write(f, lambda t: im.save(t, format='PNG'))
-        rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i],
-                         pixel_um=px * im.info.get('file_side', max(im.size)) / max(im.size) if px else None))
+        im, px, own = images[i], images[i].info.get('pixel_um'), None if originals is None else originals[i]
+        data = own if isinstance(own, bytes) else Path(own).read_bytes() if own is not None else None
+        suffix = Path(names[i]).suffix.lower() if data is not None and Path(names[i]).suffix.lower() in IMAGE_EXTS else '.png'
+        f = folder/lab/f"{Path(names[i]).stem}_{i:03d}{suffix}"; f.parent.mkdir(exist_ok=True)
+        if data is not None: atomic_write(f, lambda t: t.write_bytes(data))   # the user's own pixels, as given
+        else: atomic_write(f, lambda t: im.save(t, format='PNG'))
+        scale = 1 if data is not None else im.info.get('file_side', max(im.size)) / max(im.size)   # a decoded copy's pixels are the file's, scaled
+        rows.append(dict(path=str(f.relative_to(folder)), label=lab, source=names[i], pixel_um=px * scale if px else None))
     t = pd.DataFrame(rows, columns=['path', 'label', 'source', 'pixel_um'])
-    atomic_write(folder/'reviews.csv', lambda p: csv_safe(t[['path', 'label', 'source']]).to_csv(p, index=False))
-    if t.pixel_um.notna().any(): atomic_write(folder/'sites.csv', lambda p: csv_safe(t[t.pixel_um.notna()].assign(site='reviewed')[['path', 'site', 'pixel_um']]).to_csv(p, index=False))
+    write_csv(folder/'reviews.csv', t[['path', 'label', 'source']])
+    if t.pixel_um.notna().any(): write_csv(folder/'sites.csv', t[t.pixel_um.notna()].assign(site='reviewed')[['path', 'site', 'pixel_um']])
     return folder
 
 # %% ../nbs/26_dashboard.ipynb #c852a39e
@@ -456,25 +478,43 @@ def session_memo(state, # the session's storage: `st.session_state` in the app, 
     return memo[key]
 
 # %% ../nbs/26_dashboard.ipynb #412bc43f
-def _alive(pid)->bool:
-    "Whether process `pid` exists on this machine."
+def _alive(pid, cmd:str|None=None)->bool:
+    "Whether process `pid` exists on this machine and, where the record and /proc tell, still runs command `cmd` (a reused pid is not the demo)."
     try: os.kill(int(pid), 0)
     except ProcessLookupError: return False
-    except (PermissionError, TypeError, ValueError): return pid is not None
-    return True
+    except PermissionError: pass
+    except (TypeError, ValueError, OverflowError): return False
+    now = proc_cmdline(pid)
+    return cmd is None or now is None or now == cmd
+
+def _finite(x, lo=0., hi=math.inf)->bool:
+    "Whether `x` is a real number (not a bool or a string) within [lo, hi]."
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and lo <= x <= hi
+
+def _demo_record(p)->dict|None:
+    "The demo's progress record when it is one (every field of its type and range), else None: a page never fails on it."
+    try:
+        steps, exp = p['steps'], p['expected']
+        ok = (isinstance(steps, list) and 0 < len(steps) <= 100 and all(isinstance(s, str) for s in steps) and isinstance(exp, dict)
+              and set(exp) == set(steps) and all(_finite(v, 1e-3, 1e7) for v in exp.values())
+              and (p['step'] is None or p['step'] in steps) and _finite(p['k'], 0, len(steps)) and _finite(p['updated'], 0, 1e11)
+              and _finite(p['left_s'], 0, 1e8) and _finite(p['fraction'], 0, 1) and _finite(p['pid'], 1, 2**22))
+        return p if ok else None
+    except (TypeError, KeyError): return None
 
 def demo_progress(root:Path|str, # a run store
                   now:float|None=None)->dict|None:
-    "What `aml-nb demo` is computing in `root`: step, share done, minutes left, running or stopped, in words (None: no demo record)."
-    from aml_nb.demo import DEMO_PROGRESS
-    import time
-    try: p = read_json(Path(root)/DEMO_PROGRESS); now, total = now or time.time(), sum(p['expected'].values())
-    except (OSError, ValueError, KeyError, AttributeError): return None   # none, or not a record this version reads
+    "What `aml-nb demo` is computing in `root`: step, share done, minutes left, running or stopped, in words (None: no demo record, or not one it can read)."
+    try: p = _demo_record(read_json(Path(root)/DEMO_PROGRESS))
+    except (OSError, ValueError, RecursionError): return None
+    if p is None: return None
+    now, total = now or time.time(), sum(p['expected'].values())
     if p['step'] is None: return p | dict(running=False, fraction=1., words=None)
-    running = _alive(p['pid'])
-    inside = min(now - p['updated'], .95 * p['expected'][p['step']]) if running else 0.   # moves within a step, never past it
-    frac = min(p['fraction'] + inside / total, 1.); left = max(p['left_s'] - (now - p['updated']), 60.)
-    k, n = p['k'], len(p['steps'])
+    since = max(now - p['updated'], 0.)   # a record from the future (another clock) counts as just written
+    running = _alive(p['pid'], p.get('cmd') if isinstance(p.get('cmd'), str) else None) and since < 3 * p['expected'][p['step']] + 600   # a step silent for far longer than it takes has stopped
+    inside = min(since, .95 * p['expected'][p['step']]) if running else 0.   # moves within a step, never past it
+    frac = min(p['fraction'] + inside / total, 1.); left = max(p['left_s'] - since, 60.)
+    k, n = int(p['k']), len(p['steps'])
     words = (f"The demo is computing step {k} of {n}, {p['step']} (about {left / 60:.0f} min left; {frac:.0%} done). "
              "The pages show what is ready and pick up new runs as they land." if running else
              f"The demo stopped at step {k} of {n} ({p['step']}): what it finished is here; `make demo` resumes the rest.")

@@ -9,14 +9,15 @@ from PIL import Image
 from .image_files import IMAGE_EXTS, OTHER_IMAGE_EXTS, PIL_FORMATS, load_rgb, image_problem, image_size
 
 # %% auto #0
-__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'SPLITS', 'LMU_CLASSES', 'LMU_ANNOTATIONS', 'DEMOGRAPHIC_COLUMNS', 'SEXES',
-           'SITE_BY_PREFIX', 'SOURCE_PIXELS', 'PIXEL_UM_RANGE', 'READERS', 'REAL_CELLS', 'REAL_CELLS_PX',
-           'REAL_CELLS_CITATION', 'cell_table', 'report_row', 'row_name', 'validate_table', 'read_class_folders',
-           'read_lmu_annotations', 'read_lmu', 'read_patient_table', 'join_cell_types', 'join_demographics',
-           'read_patient_folders', 'site_by_name', 'source_pixel_um', 'check_pixel_um', 'read_sites', 'assign_sites',
-           'detect_layout', 'duplicate_report', 'read_cells', 'list_images', 'image_table', 'split_table', 'split_hash',
-           'pack_real_cells', 'write_real_cells', 'real_cell_sample', 'single_site_classes', 'site_warnings',
-           'pixel_sizes', 'summarize', 'format_summary']
+__all__ = ['CELLTABLE_COLUMNS', 'OPTIONAL_COLUMNS', 'SPLITS', 'LMU_CLASSES', 'LMU_ANNOTATIONS', 'FORMULA_START',
+           'DEMOGRAPHIC_COLUMNS', 'SEXES', 'SITE_BY_PREFIX', 'SOURCE_PIXELS', 'PIXEL_UM_RANGE', 'READERS', 'REAL_CELLS',
+           'REAL_CELLS_PX', 'REAL_CELLS_CITATION', 'cell_table', 'report_row', 'row_name', 'validate_table',
+           'read_class_folders', 'read_lmu_annotations', 'read_lmu', 'safe_cell', 'csv_safe', 'csv_text', 'read_csv',
+           'read_patient_table', 'join_cell_types', 'join_demographics', 'read_patient_folders', 'site_by_name',
+           'source_pixel_um', 'check_pixel_um', 'read_sites', 'assign_sites', 'detect_layout', 'duplicate_report',
+           'read_cells', 'list_images', 'image_table', 'split_table', 'split_hash', 'pack_real_cells',
+           'write_real_cells', 'real_cell_sample', 'single_site_classes', 'site_warnings', 'pixel_sizes', 'summarize',
+           'format_summary']
 
 # %% ../nbs/01_data.ipynb #a3c1c34a
 CELLTABLE_COLUMNS = ['path', 'label', 'patient_id', 'split']
@@ -146,6 +147,34 @@ def read_lmu(root:Path|str, # folder holding the abbreviation folders and `annot
             report.append(report_row(f, "image not listed in annotations.dat", 'left out'))
     return validate_table(cell_table(rows, report))
 
+# %% ../nbs/01_data.ipynb #1ddb773f
+FORMULA_START = ('=', '+', '-', '@', '\t', '\r') # a spreadsheet runs a cell that starts with one of these as a formula
+
+def safe_cell(v)->str:
+    "A text cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe (OWASP's CSV-injection rule)."
+    s = str(v); return "'" + s if s.startswith(FORMULA_START) else s
+
+# %% ../nbs/01_data.ipynb #adf9cf4c
+def _unsafe_cell(v):
+    "The text `safe_cell` was given."
+    return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START) else v
+
+def csv_safe(df:pd.DataFrame)->pd.DataFrame:
+    "`df` with every text cell, in any column, made spreadsheet-safe (numbers stay numbers)."
+    text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    return df.assign(**{c: df[c].map(lambda v: safe_cell(v) if isinstance(v, str) else v) for c in text}) if text else df
+
+# %% ../nbs/01_data.ipynb #a93664cf
+def csv_text(df:pd.DataFrame, header:bool=True, index:bool=False)->str:
+    "The CSV text of `df`, every text cell spreadsheet-safe: the one place aml_nb turns a table into CSV."
+    return csv_safe(df).to_csv(header=header, index=index, lineterminator='\n')
+
+# %% ../nbs/01_data.ipynb #ef21c3dc
+def read_csv(path, **kw)->pd.DataFrame:
+    "A CSV aml_nb wrote (or a user's), every text as it was given (`safe_cell` undone); `kw` as for `pandas.read_csv`."
+    df = pd.read_csv(path, **kw)
+    return df.assign(**{c: df[c].map(_unsafe_cell) for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])})
+
 # %% ../nbs/01_data.ipynb #f5d32164
 DEMOGRAPHIC_COLUMNS = ['sex', 'age', 'site']
 SEXES = {'f': 'F', 'female': 'F', 'm': 'M', 'male': 'M', 'other': 'other', 'unknown': 'unknown'}
@@ -170,7 +199,7 @@ def read_patient_table(path:Path|str, # a per-patient CSV keyed by `patient_id`
                       )->pd.DataFrame:
     "Read and check a per-patient metadata CSV; every problem is reported with file, column and row."
     path = Path(path)
-    try: pt = pd.read_csv(path, dtype={'patient_id': str, 'sex': str, 'site': str})
+    try: pt = read_csv(path, dtype={'patient_id': str, 'sex': str, 'site': str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a readable CSV ({e})") from None
     if 'patient_id' not in pt: raise ValueError(f"{path}: no 'patient_id' column (columns: {list(pt.columns)})")
@@ -188,7 +217,7 @@ def read_patient_table(path:Path|str, # a per-patient CSV keyed by `patient_id`
 # %% ../nbs/01_data.ipynb #a36e69ba
 def join_cell_types(t:pd.DataFrame, root:Path)->pd.DataFrame:
     "Add `cell_type` from `<root>/cell_types.csv` (path relative to root, cell_type); a cell it does not list is reported."
-    ct = pd.read_csv(root/'cell_types.csv', dtype=str, keep_default_na=False).set_index('path').cell_type
+    ct = read_csv(root/'cell_types.csv', dtype=str, keep_default_na=False).set_index('path').cell_type
     rel = t.path.map(lambda p: Path(p).relative_to(root).as_posix())
     t['cell_type'] = rel.map(ct).fillna(rel.map(lambda r: ct.get(str(root/r), pd.NA)))   # cohorts written before relative paths
     for p in t.path[t.cell_type.isna()]: t.attrs['report'].append(report_row(p, "no row in cell_types.csv", 'kept, cell type unknown'))
@@ -269,7 +298,7 @@ def read_sites(root:Path|str)->pd.DataFrame|None:
     "`<root>/sites.csv` (`path` relative to root, or empty for a whole site; `site`; optionally `pixel_um`), checked; None when there is none."
     f = Path(root)/'sites.csv'
     if not f.exists(): return None
-    try: s = pd.read_csv(f, dtype={'path': str, 'site': str})
+    try: s = read_csv(f, dtype={'path': str, 'site': str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise ValueError(f"{f}: not a readable CSV ({e})") from None
     if not {'path', 'site'} <= set(s.columns): raise ValueError(f"{f}: needs columns 'path' and 'site' (has {list(s.columns)})")
     if 'pixel_um' in s:

@@ -7,9 +7,15 @@ from pathlib import Path
 from .server import free_port, app_server
 
 # %% auto #0
-__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'DEMO_PROGRESS', 'Steps', 'demo_reference', 'run_demo']
+__all__ = ['DEMO_VARIANTS', 'DEMO_FUSION_LEVELS', 'DEMO_STEPS', 'DEMO_PROGRESS', 'proc_cmdline', 'Steps', 'demo_reference',
+           'run_demo']
 
 # %% ../nbs/24_demo.ipynb #5e98cd9b
+def proc_cmdline(pid:int)->str|None:
+    "The command line process `pid` runs, as /proc tells it (None: no such process, or no /proc here)."
+    try: return Path(f'/proc/{int(pid)}/cmdline').read_bytes().replace(b'\0', b' ').decode(errors='replace').strip()
+    except (OSError, ValueError, OverflowError): return None
+
 class Steps:
     "Numbered steps of a long job with expected durations; each start prints the elapsed time and an estimate of what is left."
     def __init__(self, expected:dict[str, float], # step name -> expected seconds on a quiet 2-core machine
@@ -20,7 +26,8 @@ class Steps:
         if not self.record: return
         from aml_nb.store import write_json
         write_json(self.record, dict(steps=list(self.expected), expected=self.expected, step=step, k=self.k, started=self.t0, updated=time.time(),
-                                     left_s=round(left), fraction=self.done / sum(self.expected.values()), pid=os.getpid()))
+                                     left_s=round(left), fraction=self.done / sum(self.expected.values()), pid=os.getpid(),
+                                     cmd=proc_cmdline(os.getpid())))   # with the pid, tells this process from a later one given the same pid
 
     def start(self, name:str):
         "Print the step's header with the time so far and the estimate of the rest; mark the steps before it done."

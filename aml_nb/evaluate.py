@@ -6,14 +6,15 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.stats import bootstrap
 from .store import RENAMED
+from .data import read_csv
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
                              roc_auc_score, confusion_matrix)
 
 # %% auto #0
-__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'FORMULA_START', 'HEADLINE', 'BLAST_CLASSES', 'prob_columns', 'predictions_table',
-           'cell_predictions', 'safe_cell', 'csv_safe', 'read_predictions', 'prob_matrix', 'expected_calibration_error',
-           'classification_metrics', 'balanced_accuracy', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci',
-           'aggregate_patients', 'evaluate_predictions', 'shift_metrics']
+__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'HEADLINE', 'BLAST_CLASSES', 'prob_columns', 'predictions_table', 'cell_predictions',
+           'read_predictions', 'prob_matrix', 'expected_calibration_error', 'classification_metrics',
+           'balanced_accuracy', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci', 'aggregate_patients',
+           'evaluate_predictions', 'shift_metrics']
 
 # %% ../nbs/10_evaluate.ipynb #f5459ace
 def prob_columns(classes:list[str])->list[str]: return [f'p_{c}' for c in classes]
@@ -39,27 +40,15 @@ def cell_predictions(table:pd.DataFrame, # the CellTable rows that were scored
     return p
 
 # %% ../nbs/10_evaluate.ipynb #4e5cadfd
-TEXT_COLUMNS = ('path', 'patient_id', 'label', 'predicted', 'error', 'model', 'modalities', 'sex', 'site', 'cell_type') # names, kept as text
-FORMULA_START = ('=', '+', '-', '@', '\t', '\r') # a spreadsheet runs a cell that starts with one of these as a formula
-
-def safe_cell(v)->str:
-    "A text cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe (OWASP's CSV-injection rule)."
-    s = str(v); return "'" + s if s.startswith(FORMULA_START) else s
-
-# %% ../nbs/10_evaluate.ipynb #6025bac5
-def _unsafe_cell(v):
-    "The name `safe_cell` was given."
-    return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START) else v
-
-def csv_safe(df:pd.DataFrame)->pd.DataFrame:
-    "`df` with every name column (TEXT_COLUMNS) made spreadsheet-safe, for a CSV a person may open in a spreadsheet."
-    return df.assign(**{c: df[c].map(lambda v: v if pd.isna(v) else safe_cell(v)) for c in TEXT_COLUMNS if c in df})
+TEXT_COLUMNS = ('path', 'patient_id', 'label', 'predicted', 'error', 'model', 'modalities', 'sex', 'site', 'cell_type', 'sha256') # names, kept as text
 
 # %% ../nbs/10_evaluate.ipynb #c22a091e
 def read_predictions(path:Path|str)->pd.DataFrame:
     "A predictions CSV written by aml_nb, every name as written: only an empty field is missing (a class called 'NA' stays 'NA')."
-    df = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values=['']).rename(columns=RENAMED)   # old column names read as today's
-    return df.assign(**{c: df[c].map(_unsafe_cell) for c in TEXT_COLUMNS if c in df})
+    df = read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[''])
+    if both := [f"{o} and {n}" for o, n in RENAMED.items() if o in df and n in df]:
+        raise ValueError(f"{path}: holds both {both[0]} (a column's old and new name): not a predictions file aml_nb wrote")
+    return df.rename(columns=RENAMED)   # old column names read as today's
 
 # %% ../nbs/10_evaluate.ipynb #5e98090c
 def prob_matrix(preds:pd.DataFrame, classes:list[str])->np.ndarray:

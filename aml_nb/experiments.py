@@ -14,11 +14,11 @@ from .data import split_hash, real_cell_sample, single_site_classes
 from .image_files import load_rgb, image_size
 from .images import decode_cells, colour_transfer, cell_colours, hed_scale, zoom, to_field
 from .synth import drawn_cell_sample
-from .store import (write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
+from .store import (write_csv, write_json, read_json, seal, unseal, lock, artefact_problem, load_run, find_runs, check_artefact, atomic_write,
                     run_cells, owned_folder, members_identity, file_sha256)
 from .train import train_run
 from .recipe import TrainConfig, load_preset, preset_config, run_config, run_fingerprint
-from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics, csv_safe
+from .evaluate import evaluate_predictions, prob_matrix, paired_delta_ci, read_predictions, shift_metrics
 from .fairness import fairness_report, fit_tau, mitigation_table, shared_types
 from .gate import Gate, gate_power
 from .infer import Predictor, predict_table, default_workers
@@ -292,7 +292,7 @@ def refit_gate(run:Path|str, # a sealed run
         for split, f in (('test', 'predictions.csv'), ('val', 'val_predictions.csv')):
             if (run/f).exists():
                 was[f] = read_predictions(run/f); out[f] = _rescored(was[f], pr, table[table.split == split], progress)
-                atomic_write(stage/f, lambda p: csv_safe(out[f]).to_csv(p, index=False))
+                write_csv(stage/f, out[f])
         write_json(stage/'metrics.json', read_json(run/'metrics.json') | dict(flagged_test=float(out['predictions.csv'].flagged.mean())))
         shutil.copy(run/'manifest.json', stage/'.manifest.before')
         write_json(stage/'.ready', sorted(p.name for p in stage.iterdir() if not p.name.startswith('.')))   # from here on, finish_refit can complete it
@@ -347,7 +347,7 @@ def summarize_runs(rows:pd.DataFrame, by:str='arch')->pd.DataFrame:
 def write_table(out:Path, kind:str, tab:pd.DataFrame, **info)->Path:
     "Write and seal a comparison or ablation folder: `<kind>.json` (its runs, relative to it, and table) and `<kind>.csv`."
     write_json(out/f'{kind}.json', dict(kind=kind, table=tab.to_dict('records'), **info))
-    atomic_write(out/f'{kind}.csv', lambda f: tab.to_csv(f, index=False))
+    write_csv(out/f'{kind}.csv', tab)
     return seal(out, kind, made_from=members_identity(out, [out/r for r in info['runs']]))   # a retrained run makes the table stale
 
 # %% ../nbs/15_experiments.ipynb #0dd7c4e3

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .image_files import to_rgb
 from .images import CellDataset, cell_transforms, decode_size
-from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
+from .store import (atomic_write, write_csv, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts, owned_folder)
 from .genomics import read_genomics, has_profile, match_patients, GenomicEncoder, TabularModel, genomics_sha
 from .models import model_norm, model_stain, model_resolution, model_lock
-from .evaluate import csv_safe, cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, balanced_accuracy
+from .evaluate import cell_predictions, evaluate_predictions, aggregate_patients, paired_delta_ci, balanced_accuracy
 from .fairness import fairness_report
 from .infer import Predictor
 from .mil import MILNet, Bags, fit_mil, predict_mil, save_mil, load_mil
@@ -166,7 +166,7 @@ def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs,
     rows = []
     for name, p in test.items():
         sub = out/name; sub.mkdir(parents=True, exist_ok=True)
-        atomic_write(sub/'predictions.csv', lambda f: csv_safe(p).to_csv(f, index=False))
+        write_csv(sub/'predictions.csv', p)
         m = evaluate_predictions(p, classes); write_json(sub/'metrics.json', m)
         write_json(sub/'fairness.json', fairness_report(p, classes, p, prior, 1.))
         if name == 'tabular': write_json(sub/'model.json', models[name].to_json())
@@ -174,7 +174,7 @@ def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs,
         elif name in models: save_fusion(models[name], sub/'model.safetensors', level=name.rsplit('_', 1)[1], classes=classes)
         rows.append(_row(name, m, evaluate_predictions(preds[name]['val'], classes, n_resamples=0) if len(preds[name]['val']) else {}, n_gen) | gains[name])
     tab = pd.DataFrame(rows)
-    atomic_write(out/'fusion.csv', lambda f: tab.to_csv(f, index=False))
+    write_csv(out/'fusion.csv', tab)
     write_json(out/'fusion.json', dict(kind='fusion', run=run.name, run_path=str(run.resolve()), genomics=inp.g.attrs.get('source'),
                                        genomics_sha=genomics_sha(inp.g), settings=settings, match=inp.match, classes=classes, rows=rows))
     seal(out, 'fusion', made_from=run_identity(run))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.linear_model import LogisticRegression
-from .data import row_name
+from .data import row_name, csv_text, read_csv
 
 # %% auto #0
 __all__ = ['FIELD_KINDS', 'MUTATIONS', 'LESIONS', 'GENOMIC_SCHEMA', 'METADATA_COLUMNS', 'LABEL_COLUMNS', 'MISSING', 'Field',
@@ -92,7 +92,7 @@ def raw_genomics(src)->tuple[str, pd.DataFrame]:
     else:
         p = Path(src); name = str(p); parquet = p.suffix.lower() in ('.parquet', '.pq')
         if not p.is_file(): raise FileNotFoundError(f"{p}: no such genomic table")
-        try: df = pd.read_parquet(p) if parquet else pd.read_csv(p, dtype=str, keep_default_na=False)
+        try: df = pd.read_parquet(p) if parquet else read_csv(p, dtype=str, keep_default_na=False)   # a text written safe for spreadsheets read as given
         except Exception as e: raise ValueError(f"{p}: not a readable {'Parquet' if parquet else 'CSV'} table ({e})") from None
     df = df.rename(columns=lambda c: str(c).strip())
     return name, df.map(lambda v: '' if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)).reset_index(drop=True)
@@ -134,7 +134,7 @@ def read_genomics(src, # a CSV or Parquet path, or a DataFrame
 # %% ../nbs/04_genomics.ipynb #dbffcc85
 def genomics_sha(g:pd.DataFrame)->str:
     "A short fingerprint of a validated genomic table."
-    return hashlib.sha256(g.to_csv().encode()).hexdigest()[:16]
+    return hashlib.sha256(csv_text(g, index=True).encode()).hexdigest()[:16]
 
 # %% ../nbs/04_genomics.ipynb #d15a855e
 def has_profile(g:pd.DataFrame)->pd.Series:

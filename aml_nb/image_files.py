@@ -2,7 +2,7 @@
 
 # %% ../nbs/00_image_files.ipynb #3db8f56e
 from __future__ import annotations
-import contextlib, io, os, warnings, zipfile, zlib
+import contextlib, io, os, struct, warnings, zipfile, zlib
 from pathlib import Path
 from typing import Callable
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # idle OpenMP threads sleep instead of spinning (a shared machine); read when torch loads
@@ -11,8 +11,9 @@ from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'OTHER_IMAGE_EXTS', 'PIL_FORMATS', 'MAX_PIXELS', 'MAX_SIDE', 'MAX_ASPECT', 'MAX_UPLOAD_BYTES',
-           'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'UPLOAD_TYPES', 'to_rgb', 'sniff_format', 'shape_problem', 'load_rgb',
-           'load_mask', 'image_problem', 'image_size', 'read_upload', 'check_uploads', 'expand_uploads']
+           'MAX_UPLOADS', 'MAX_UPLOAD_TOTAL', 'MAX_ZIP_ENTRIES', 'UPLOAD_TYPES', 'to_rgb', 'sniff_format',
+           'shape_problem', 'load_rgb', 'load_mask', 'image_problem', 'image_size', 'read_upload', 'check_uploads',
+           'expand_uploads']
 
 # %% ../nbs/00_image_files.ipynb #861b39cf
 IMAGE_EXTS = {'.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp'}
@@ -129,6 +130,7 @@ def image_size(path:Path|str)->tuple[int, int]|None:
 MAX_UPLOAD_BYTES = 20 * 2**20 # one file
 MAX_UPLOADS = 200 # files per request: a differential is 100-200 cells (each is held at most MAX_SIDE a side)
 MAX_UPLOAD_TOTAL = 100 * 2**20 # bytes per request
+MAX_ZIP_ENTRIES = 10_000 # entries of one uploaded zip read at all (folders and other files included)
 UPLOAD_TYPES = sorted(e[1:] for e in IMAGE_EXTS) + ['zip'] # for the uploader widget: cell images, or a folder of them zipped
 
 def read_upload(name:str, data:bytes, max_pixels:int=MAX_PIXELS,
@@ -151,13 +153,27 @@ def check_uploads(files:list[tuple[str, int]], # (name, size in bytes) of each u
                f"{MAX_UPLOAD_TOTAL // 2**20} MB per request. Upload the rest separately.")
 
 # %% ../nbs/00_image_files.ipynb #9486edc2
-def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, str|None]:
-    "An uploaded zip's cell images (members with an image suffix, hidden and `__MACOSX` entries left out), or why there are none."
+def _zip_entries(data:bytes)->int|None:
+    "How many entries a zip's end record declares (read before the archive is opened, so a zip of many entries costs nothing), or None if it has none."
+    tail = data[-(22 + 65535):]; k = tail.rfind(b'PK\x05\x06')
+    if k < 0 or len(tail) < k + 12: return None
+    n = struct.unpack('<H', tail[k + 10:k + 12])[0]
+    return MAX_ZIP_ENTRIES + 1 if n == 0xFFFF else n   # 0xFFFF: a zip64 count, more than is ever read here
+
+def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, list[str]]:
+    "An uploaded zip's cell images (members with an image suffix; hidden and `__MACOSX` entries left out), and one sentence per problem."
+    if (n := _zip_entries(data) or 0) > MAX_ZIP_ENTRIES: return None, [], [f"{name}: holds {n:,} entries; at most {MAX_ZIP_ENTRIES:,} are read from one archive"]
     try: z = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError): return None, [], f"{name}: not a zip archive"
-    cells = sorted((i for i in z.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_EXTS
-                    and not any(p.startswith('.') or p == '__MACOSX' for p in Path(i.filename).parts)), key=lambda i: i.filename)
-    return z, cells, None if cells else f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError): return None, [], [f"{name}: not a zip archive"]
+    cells, problems = [], []
+    for i in z.infolist():
+        parts = i.filename.replace('\\', '/').split('/')
+        if i.is_dir() or Path(i.filename).suffix.lower() not in IMAGE_EXTS or any(p == '__MACOSX' or (p.startswith('.') and p not in ('.', '..')) for p in parts): continue
+        if i.filename.startswith('/') or '..' in parts or (parts and ':' in parts[0]): problems.append(f"{name}/{i.filename}: a path outside the archive's folder, not read"); continue
+        cells.append(i)
+    cells.sort(key=lambda i: i.filename)
+    if not cells and not problems: problems.append(f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})")
+    return z, cells, problems
 
 def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each uploaded file, in order
                   )->tuple[list[tuple[str, bytes]], list[str]]: # the cell files within the limits, and one sentence per problem
@@ -165,9 +181,11 @@ def expand_uploads(files:list[tuple[str, bytes]], # (name, bytes) of each upload
     items, problems = [], []   # (name, size as declared, how to read it)
     for name, data in files:
         if Path(name).suffix.lower() != '.zip': items.append((name, len(data), lambda d=data: d)); continue
-        z, cells, why = _zip_members(name, data)
-        if why: problems.append(why)
-        for i in cells: items.append((f"{name}/{i.filename}", i.file_size, lambda z=z, i=i: z.open(i).read(i.file_size + 1)))
+        z, cells, why = _zip_members(name, data); problems += why
+        seen = {}
+        for i in cells:   # two members of one name (a zip may hold both) are two cells: the second is named apart
+            seen[i.filename] = k = seen.get(i.filename, 0) + 1
+            items.append((f"{name}/{i.filename}" + (f" (copy {k})" if k > 1 else ''), i.file_size, lambda z=z, i=i: z.open(i).read(i.file_size + 1)))
     n, why = check_uploads([(nm, size) for nm, size, _ in items])   # on the declared sizes: nothing past the limits is unpacked
     if why: problems.append(why)
     out = []

@@ -13,9 +13,10 @@ from fastcore.basics import patch
 from .image_files import to_rgb
 from .data import list_images
 from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder, to_field, _field_decode
-from .store import atomic_write, check_artefact, manifest, file_sha256, lock, RENAMED
+from .store import atomic_write, check_artefact, manifest, file_sha256, json_sha, lock, RENAMED, write_csv
+from .data import csv_text
 from .models import load_model, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
-from .evaluate import prob_columns, cell_predictions, read_predictions, csv_safe, safe_cell
+from .evaluate import prob_columns, cell_predictions, read_predictions
 from .gate import Gate, view_features
 
 # %% auto #0
@@ -105,7 +106,9 @@ class Predictor:
         run = Path(run)
         if run.is_dir():
             check_artefact(run); f = run/'model.safetensors'
-            mid, gate = manifest(run)['files']['model.safetensors']['sha256'][:16], Gate.load(run) if (run/'ood.json').exists() else None
+            files = manifest(run)['files']; gate = Gate.load(run) if (run/'ood.json').exists() else None
+            mid = files['model.safetensors']['sha256'][:16]
+            if gate: mid = json_sha([mid] + [files[f]['sha256'] for f in ('ood.json', 'ood.safetensors') if f in files])   # a refitted gate flags differently
         else:
             if not run.exists(): raise FileNotFoundError(f"{run}: no such run folder or model file")
             f, mid, gate = run, file_sha256(run)[:16], None
@@ -176,9 +179,9 @@ def cell_batches(self:Predictor, paths:list[str], progress:bool=False, desc:str=
 def prediction_columns(classes:list[str], gate:bool=False,
                        resolution:bool=False, # the run has a physical resolution: each row says the pixel size it was scored at, and whether it was assumed
                       )->list[str]:
-    "The header of a predictions file: path, predicted, confidence, p_<class>..., [gate_score, flagged], [pixel_um, pixel_um_assumed], error, model."
+    "The header of a predictions file: path, predicted, confidence, p_<class>..., [gate_score, flagged], [pixel_um, pixel_um_assumed], error, model, sha256."
     return ['path', 'predicted', 'confidence', *prob_columns(classes), *(['gate_score', 'flagged'] if gate else []),
-            *(['pixel_um', 'pixel_um_assumed'] if resolution else []), 'error', 'model']
+            *(['pixel_um', 'pixel_um_assumed'] if resolution else []), 'error', 'model', 'sha256']   # sha256: of the scored file's bytes
 
 def _read_header(out:Path)->list[str]|None:
     "The first CSV row of `out`, or None when it has none or is not text."
@@ -187,77 +190,85 @@ def _read_header(out:Path)->list[str]|None:
     except (UnicodeDecodeError, csv.Error): return None
 
 def _foreign(out:Path, cols:list[str], model_id:str)->str|None:
-    "Why existing `out` is not a resumable predictions file of this model, or None."
+    "Why existing `out` is not a predictions file of this model (today's, or one written before its rows named their file's bytes), or None."
     if out.is_dir(): return "is a folder"
     if out.stat().st_size == 0: return "is an empty file aml_nb did not write"
-    if [RENAMED.get(c, c) for c in _read_header(out) or []] != cols: return "is not a predictions file of this model (its header differs)"
+    if [RENAMED.get(c, c) for c in _read_header(out) or []] not in (cols, cols[:-1]): return "is not a predictions file of this model (its header differs)"
     data = out.read_bytes(); data = data[:data.rfind(b'\n') + 1]   # a torn last line (a kill, a full disk) is not evidence
     try: ids = pd.read_csv(io.BytesIO(data), usecols=['model'], dtype=str, on_bad_lines='skip').model.dropna()
     except (ValueError, pd.errors.ParserError): return "is not a readable predictions file"
     other = set(ids) - {model_id}
     return f"holds predictions of another model ({sorted(other)[0]})" if other else None
 
-def _rename_header(out:Path, cols:list[str]):
-    "Give a predictions file of this model today's header (its columns renamed since, `RENAMED`), its rows as they were."
-    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols); data = out.read_bytes()
-    atomic_write(out, lambda p: p.write_bytes(buf.getvalue().encode() + data[data.index(b'\n') + 1:]))
+def _content(path:str)->str:
+    "The SHA-256 of a file's bytes ('' when it cannot be read: its row says why)."
+    try: return file_sha256(path)
+    except OSError: return ''
 
-def _done_paths(out:Path)->set[str]:
-    "Paths already in `out` (a predictions file of this model); a torn last line (killed mid-write) is removed first."
-    data = out.read_bytes()
-    if not data.endswith(b'\n'):
-        with open(out, 'r+b') as f: f.truncate(data.rfind(b'\n') + 1)
-    return set(read_predictions(out).path)
+def _reusable(out:Path, shas:dict, px:dict|None)->tuple[pd.DataFrame, dict]:
+    "The rows of `out` that stand for today's inputs (same path, same bytes, same pixel size), and how many were dropped, by reason."
+    data = out.read_bytes(); prev = read_predictions(io.BytesIO(data[:data.rfind(b'\n') + 1]))   # a torn last line is dropped
+    prev = prev.drop_duplicates('path', keep='last')
+    gone = ~prev.path.isin(shas.keys())
+    changed = ~gone & (prev.path.map(shas) != prev.sha256.fillna('').astype(str))
+    size = ~gone & ~changed & (~np.isclose(prev.pixel_um.astype(float), prev.path.map(px).astype(float), rtol=1e-5) if px is not None else False)
+    return prev[~(gone | changed | size)], dict(gone=int(gone.sum()), changed=int(changed.sum()), size=int(np.sum(size)))
 
-def _rows(self:Predictor, todo:list[str], idx, err, p, s, px=None, assumed=None)->str:
-    "CSV text of one scored batch (csv.writer quotes any name)."
-    buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
+def _resumed_words(out:Path, kept:int, dropped:dict)->str|None:
+    "What resuming `out` did, in words (None: every row was kept)."
+    why = [f"{n} {w}" for w, n in (('of files not among these inputs', dropped['gone']), ('of files whose bytes changed since', dropped['changed']),
+                                     ('scored at another pixel size', dropped['size'])) if n]
+    return f"{out}: kept {kept} scores of unchanged files; dropped {', '.join(why)}" if why else None
+
+def _rows(self:Predictor, todo:list[str], idx, err, p, s, px=None, assumed=None, shas=None)->str:
+    "CSV text of one scored batch (`csv_text`: any name kept as text, spreadsheet-safe)."
+    rows, K = [], len(self.classes)
     for j, i in enumerate(idx.tolist()):
         bad = bool(err[j])
-        ood = [] if s is None else (['', ''] if bad else [f'{s[j]:.4f}', int(s[j] > self.gate.threshold)])
-        size = [] if px is None else [f'{px[i]:.6g}', int(assumed[i])]
-        w.writerow([safe_cell(todo[i]), '' if bad else safe_cell(self.classes[p[j].argmax()]), '' if bad else f'{p[j].max():.6f}',
-                    *([''] * len(self.classes) if bad else [f'{v:.6f}' for v in p[j]]), *ood, *size, safe_cell(err[j]) if err[j] else err[j], self.model_id])
-    return buf.getvalue()
-
-def _other_sizes(out:Path, paths:list[str], px:np.ndarray)->str|None:
-    "Why the rows already in `out` cannot stand for today's cells: one of them was scored at another pixel size (None: they can)."
-    prev = read_predictions(out)
-    if not len(prev) or 'pixel_um' not in prev: return None
-    now = pd.Series(px, index=paths); prev = prev[prev.path.isin(now.index)]
-    off = prev[~np.isclose(prev.pixel_um.astype(float), now.loc[prev.path].to_numpy(), rtol=1e-5)]
-    return None if not len(off) else f"holds rows scored at other pixel sizes ({off.path.iloc[0]} at {off.pixel_um.iloc[0]} µm, now {now[off.path.iloc[0]]:.6g})"
+        ood = [] if s is None else ([None, None] if bad else [round(float(s[j]), 4), int(s[j] > self.gate.threshold)])
+        size = [] if px is None else [float(f'{px[i]:.6g}'), int(assumed[i])]
+        rows.append([todo[i], None if bad else self.classes[p[j].argmax()], None if bad else round(float(p[j].max()), 6),
+                     *([None] * K if bad else [round(float(v), 6) for v in p[j]]), *ood, *size, err[j] or None, self.model_id, shas[i]])
+    return csv_text(pd.DataFrame(rows, columns=prediction_columns(self.classes, s is not None, px is not None)), header=False)
 
 @patch
 @torch.inference_mode()
 def _score(self:Predictor, paths:list[str], out:Path, progress:bool, desc:str, owned:bool=False, pixel_um=None)->int:
-    "Score `paths` not yet in `out` and append their rows; return how many were scored."
+    "Score `paths` not yet in `out` (same file, same bytes, same pixel size), keep only rows of today's inputs, and append; return how many were scored."
     cols, (px, assumed) = prediction_columns(self.classes, self.gate is not None, self.resolution is not None), self.pixel_sizes(pixel_um, len(paths))
+    shas = [_content(p) for p in paths]
+    kept = pd.DataFrame(columns=cols)
     if out.exists():
-        why = _foreign(out, cols, self.model_id) or (_other_sizes(out, paths, px) if px is not None else None)
+        why = _foreign(out, cols, self.model_id)
         if why and not owned: raise ValueError(f"{out}: {why}; aml_nb only writes over its own predictions of the same model: choose another --out or remove it")
         if why: print(f"discarding {out}: it {why}"); out.unlink()
-        elif _read_header(out) != cols: _rename_header(out, cols)   # written before a column was renamed: same rows, today's names
-    if not out.exists():
-        buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerow(cols)
-        atomic_write(out, lambda p: p.write_text(buf.getvalue(), encoding='utf-8'))
-    done = _done_paths(out)
-    keep = [k for k, p in enumerate(paths) if p not in done]; todo = [paths[k] for k in keep]
+        elif [RENAMED.get(c, c) for c in _read_header(out)] != cols:
+            print(f"{out}: written before each row named its file's bytes, so its rows cannot be checked against today's files: scoring anew"); out.unlink()
+        else:
+            kept, dropped = _reusable(out, dict(zip(paths, shas)), None if px is None else dict(zip(paths, px)))
+            if words := _resumed_words(out, len(kept), dropped): print(words)
+    write_csv(out, kept[cols])   # only the rows that stand for today's inputs, no torn line
+    done = set(kept.path)
+    keep = [k for k, p in enumerate(paths) if p not in done]; todo, shas = [paths[k] for k in keep], [shas[k] for k in keep]
     if px is not None: px, assumed = px[keep], assumed[keep]
     t0, n = time.perf_counter(), 0
     with open(out, 'a', newline='', encoding='utf-8') as f, tqdm(total=len(todo), desc=desc, unit='img', disable=not progress) as bar:
         for x, idx, err in self.cell_batches(todo, pixel_um=px):
             p, s = self.score_tensor(x)
-            try: f.write(_rows(self, todo, idx, err, p, s, px, assumed)); f.flush(); os.fsync(f.fileno())
+            try: f.write(_rows(self, todo, idx, err, p, s, px, assumed, shas)); f.flush(); os.fsync(f.fileno())
             except OSError as e: raise OSError(e.errno, f"{e.strerror}; the rows written so far are kept and a re-run resumes", str(out)) from None
             n += len(idx); bar.update(len(idx)); bar.set_postfix(img_s=f'{n / (time.perf_counter() - t0):.0f}')
     return n
 
 # %% ../nbs/13_infer.ipynb #c466eee9
+def _inputs_rows(preds:pd.DataFrame, paths:list[str])->pd.DataFrame:
+    "The rows of `preds` for `paths`, in their order, each file once."
+    return preds.drop_duplicates('path', keep='last').set_index('path').loc[list(dict.fromkeys(paths))].reset_index()
+
 @patch
 def predict_paths(self:Predictor,
                    src:Path|str|list, # a folder (recursive), a file, or a list of paths
-                   out:Path|str, # the CSV to write (resumed when it holds this model's predictions; refused when it holds anything else)
+                   out:Path|str, # the CSV to write (its rows of today's files, same bytes, kept; refused when it holds anything but this model's predictions)
                    progress:bool=True,
                    owned:bool=False, # `out` belongs to aml_nb (a run's partial file): discard it, rather than refuse it, when it does not match
                    pixel_um=None, # the cells' pixel sizes: one number, or {path: pixel size} (the run's default where not known)
@@ -268,7 +279,7 @@ def predict_paths(self:Predictor,
     world, rank = world_rank()
     if world == 1:
         with lock(out, folder=False): self._score(paths, out, progress, 'scoring', owned, pixel_um)
-        return read_predictions(out)
+        return _inputs_rows(read_predictions(out), paths)
     if not dist.is_initialized(): dist.init_process_group('nccl' if self.gpu else 'gloo')
     cols = prediction_columns(self.classes, self.gate is not None, self.resolution is not None)
     if out.exists() and _foreign(out, cols, self.model_id) and not owned:
@@ -280,10 +291,10 @@ def predict_paths(self:Predictor,
     if rank == 0:
         parts = [out.with_name(f'{out.stem}.rank{r}{out.suffix}') for r in range(world)]
         merged = pd.concat([read_predictions(p) for p in parts]).set_index('path').loc[paths].reset_index()
-        with lock(out, folder=False): atomic_write(out, lambda p: csv_safe(merged).to_csv(p, index=False))
+        with lock(out, folder=False): write_csv(out, merged)
         for p in parts: p.unlink()
     dist.barrier()
-    return read_predictions(out)
+    return _inputs_rows(read_predictions(out), paths)
 
 # %% ../nbs/13_infer.ipynb #9b3d7f21
 @patch
@@ -322,7 +333,7 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
     if len(bad): raise ValueError(f"{len(bad)} cell(s) could not be scored, e.g. {bad.iloc[0]}")
     extra = {c: df[c].to_numpy() for c in ('gate_score', 'flagged', 'pixel_um', 'pixel_um_assumed') if c in df}
     res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
-    atomic_write(out, lambda p: csv_safe(res).to_csv(p, index=False)); raw.unlink()
+    write_csv(out, res); raw.unlink()
     return res
 
 # %% ../nbs/13_infer.ipynb #79235fe9

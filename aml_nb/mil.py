@@ -8,13 +8,13 @@ import numpy as np, pandas as pd, torch
 from torch import nn
 from safetensors.torch import load_file
 from .image_files import to_rgb
-from .store import (atomic_write, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
+from .store import (atomic_write, write_csv, write_json, read_json, seal, unseal, lock, stale, check_artefact, run_identity, run_cells,
                           find_artefacts, owned_folder)
 from .genomics import read_genomics, has_profile, GenomicEncoder, genomics_sha
 from .models import resolve_device, model_lock, save_weights, weights_info
 from .loop import Loop, KeepBest, Progress
 from .train import class_weights, lr_factor
-from .evaluate import (csv_safe, predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
+from .evaluate import (predictions_table, prob_columns, prob_matrix, classification_metrics, with_intervals, aggregate_patients,
                              paired_delta_ci, balanced_accuracy)
 from .fairness import fairness_report
 from .infer import Predictor
@@ -261,9 +261,9 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
         metrics = dict(classes=classes, patient=with_intervals(classification_metrics(y, prob_matrix(preds, classes), classes), y, prob_matrix(preds, classes)),
                        history=hist)
         prior = t[t.split == 'train'].groupby('patient_id').label.first().value_counts(normalize=True).reindex(classes).fillna(0).to_numpy() + 1e-6
-        atomic_write(out/'predictions.csv', lambda f: csv_safe(preds).to_csv(f, index=False))
-        atomic_write(out/'cells.csv', lambda f: csv_safe(att_cells).to_csv(f, index=False))
-        atomic_write(out/'mil.csv', lambda f: rows.to_csv(f, index=False))
+        write_csv(out/'predictions.csv', preds)
+        write_csv(out/'cells.csv', att_cells)
+        write_csv(out/'mil.csv', rows)
         write_json(out/'metrics.json', metrics); write_json(out/'fairness.json', fairness_report(preds, classes, preds, prior, 1.))
         if inp['encoder']: write_json(out/'encoder.json', inp['encoder'].to_json())
         save_mil(net, out/'model.safetensors', classes=classes)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from .store import write_json, read_json, seal, unseal, lock, check_artefact, atomic_write, owned_folder, file_sha256
+from .store import write_json, read_json, seal, unseal, lock, check_artefact, atomic_write, owned_folder, file_sha256, write_csv, artefact_problem, manifest
 from .recipe import preset_config, run_config
-from .evaluate import prob_matrix, read_predictions, csv_safe
+from .evaluate import prob_matrix, read_predictions
 from .infer import Predictor
 from .experiments import compare
 
@@ -30,7 +30,7 @@ def reference_config(cells:pd.DataFrame, # the built-in real cells, written (`wr
 def _reroot(src:Path, dest:Path, to_path)->None:
     "Copy a predictions-like file with every cell path mapped by `to_path`."
     t = read_predictions(src)
-    atomic_write(dest, lambda p: csv_safe(t.assign(path=t.path.map(to_path))).to_csv(p, index=False))
+    write_csv(dest, t.assign(path=t.path.map(to_path)))
 
 def pack_reference(run:Path|str, # a sealed run of `REFERENCE_MODEL_RECIPE` on the built-in cells
                    root:Path|str, # the folder those cells were written to
@@ -70,7 +70,6 @@ def install_reference(dest:Path|str, # the run folder to create in a run store, 
             if f in _CELL_PATHS: _reroot(ref/f, dest/f, lambda p: str(root/p))
             elif f == 'config.json': write_json(dest/f, read_json(ref/f) | dict(data=str(root)))
             else: shutil.copy(ref/f, dest/f)
-        shutil.copy(ref/'reference.json', dest/'reference.json')
         seal(dest, 'run')
     return dest
 
@@ -83,7 +82,8 @@ def reference_problems(run:Path|str, # an installed reference run (`install_refe
     from aml_nb.data import REAL_CELLS
     from aml_nb.recipe import recipe
     run = Path(run); ref, was, now = read_json(run/'reference.json'), read_json(run/'config.json'), reference_config(cells)
-    out = []
+    if why := artefact_problem(run): return [f"its files are not as sealed: {why}"]
+    out = [] if 'reference.json' in manifest(run)['files'] else ["its build record (reference.json) is not sealed with it: install it again"]
     if ref['cells_index'] != file_sha256(REAL_CELLS/'index.json')[:16]: out.append("the built-in real cells changed since it was built")
     if ref['recipe'] != REFERENCE_MODEL_RECIPE: out.append(f"the demo's recipe changed since ({ref['recipe']} then, {REFERENCE_MODEL_RECIPE} now)")
     then, today = recipe(was), recipe(now)

@@ -9,20 +9,21 @@ from PIL import Image
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix
 import plotly.graph_objects as go
-from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write
+from .store import read_json, load_run, check_artefact, members_stale, stale, owned_file, atomic_write, write_csv
 from .fusion import run_of_fusion
-from .evaluate import read_predictions, csv_safe
+from .evaluate import read_predictions
 from .fairness import single_site_words
 from .experiments import run_row, robustness_table
 from .charts import (DISCLAIMER, escape, md_table, fig_metrics, fig_per_class_recall, fig_training_time, fig_inference_speed, fig_confusion,
                            fig_roc, fig_ablation, fig_subtype_recall, fig_fusion, fig_robustness)
 
 # %% auto #0
-__all__ = ['NOT_WHITE', 'BLAST', 'THRESHOLDS', 'DIFFERENTIAL_COLUMNS', 'REPORTS', 'REPORT_MARK', 'DISPLAY_SIDE',
-           'fairness_markdown', 'share_interval', 'adjusted_shares', 'differential', 'cells_to_decide', 'blast_words',
-           'run_confusion', 'differential_rows', 'row_blast', 'write_differential', 'fusion_report', 'table_report',
-           'run_report', 'study_report', 'report_parts', 'write_report', 'fusion_lines', 'near_chance', 'is_synthetic',
-           'display_copy', 'patient_report_html', 'differential_html']
+__all__ = ['NOT_WHITE', 'BLAST', 'THRESHOLDS', 'MANUAL_COUNT', 'DIFFERENTIAL_COLUMNS', 'REPORTS', 'REPORT_MARK', 'DISPLAY_SIDE',
+           'fairness_markdown', 'share_interval', 'adjusted_shares', 'carried_interval', 'differential',
+           'cells_to_decide', 'blast_words', 'count_words', 'run_confusion', 'differential_rows', 'row_blast',
+           'row_counts', 'write_differential', 'fusion_report', 'table_report', 'run_report', 'study_report',
+           'report_parts', 'write_report', 'fusion_lines', 'near_chance', 'is_synthetic', 'display_copy',
+           'patient_report_html', 'differential_html']
 
 # %% ../nbs/22_report.ipynb #fe69b14d
 def fairness_markdown(run:dict)->str:
@@ -47,9 +48,10 @@ BLAST = 'myeloblast' # the blast class of the built-in cells (blast equivalents 
 THRESHOLDS = dict(WHO=.20, ICC=.10) # blast share (blood or marrow) for AML: WHO 2022; ICC 2022 with an AML-defining genetic abnormality
 
 def share_interval(k:int, n:int)->tuple[float, float]:
-    "The 95% Wilson interval of a share k/n (NaN, NaN for n = 0)."
+    "The 95% interval of a share k/n: the union of Wilson's and the exact (Clopper-Pearson) one, neither too narrow at few cells or at 0% and 100% (NaN, NaN for n = 0)."
     if n == 0: return (math.nan, math.nan)
-    ci = binomtest(int(k), int(n)).proportion_ci(.95, method='wilson'); return (float(ci.low), float(ci.high))
+    t = binomtest(int(k), int(n)); w, e = t.proportion_ci(.95, method='wilson'), t.proportion_ci(.95, method='exact')
+    return (float(min(w.low, e.low)), float(max(w.high, e.high)))
 
 # %% ../nbs/22_report.ipynb #36d261cd
 def adjusted_shares(counts:np.ndarray, # cells predicted as each type (K,), or a batch of such (B, K)
@@ -68,67 +70,115 @@ def adjusted_shares(counts:np.ndarray, # cells predicted as each type (K,), or a
     return p[0] if one else p
 
 def _boot_adjusted(counts, confusion, n_boot:int, seed:int)->np.ndarray:
-    "Adjusted shares of `n_boot` resamples of the cells (multinomial) and of the test cells behind each confusion row."
+    "Adjusted shares of `n_boot` resamples of the cells and of the test cells behind each confusion row."
     r = np.random.default_rng(seed); counts, confusion = np.asarray(counts), np.asarray(confusion)
     rows = np.maximum(confusion.sum(1), 1)
-    cells = r.multinomial(counts.sum(), counts / max(counts.sum(), 1), n_boot)
+    # The cells' shares are drawn from their posterior (Jeffreys, Dirichlet(counts + 1/2)), not from the observed shares:
+    # a type seen 0 times, or every time, is still uncertain (a plain resample of 0 of 6 is 0 every time)
+    cells = np.stack([r.multinomial(counts.sum(), q) for q in r.dirichlet(counts + .5, n_boot)])
     own = lambda i: confusion[i] / rows[i] if confusion[i].sum() else np.eye(len(confusion))[i]   # a type without test cells: taken as read right
     tests = np.stack([r.multinomial(rows[i], own(i), n_boot) for i in range(len(confusion))], 1)   # (B, K, K)
     return adjusted_shares(cells, tests)
 
+# %% ../nbs/22_report.ipynb #0cce8453
+def carried_interval(point:float, # the corrected share
+                     raw:float, lo:float, hi:float, # the counted share and its interval (`share_interval`)
+                     boot_lo:float, boot_hi:float, # the bootstrap's 2.5% and 97.5% quantiles of the corrected share
+                    )->tuple[float, float]:
+    "The corrected share's 95% interval: the bootstrap's, widened to hold the count's own interval carried to the corrected point, within 0 to 1."
+    L, H = min(boot_lo, point - (raw - lo), point), max(boot_hi, point + (hi - raw), point)   # never narrower than counting alone allows
+    w = hi - lo
+    if L < 0: L, H = 0., max(H, w)   # moved inside [0, 1], not cut, so the width stays
+    if H > 1: L, H = min(L, 1 - w), 1.
+    return float(L), float(H)
+
 # %% ../nbs/22_report.ipynb #f7c9480e
-def differential(preds:pd.DataFrame, # one row per cell: `predicted`, and `flagged` when the model has a gate
+def differential(preds:pd.DataFrame, # one row per cell: `predicted` (empty: unreadable), `flagged` when the model has a gate, `sha256` when known
                  classes:list[str], # the model's cell types
                  confusion:np.ndarray|None=None, # its test confusion matrix (counts), for the corrected shares
-                 n_boot:int=300, seed:int=0)->dict:
-    "Counts and shares per cell type with 95% intervals, raw and corrected; the flagged cells apart; the blast share among white cells."
-    flagged = preds.flagged.fillna(0).astype(bool).to_numpy() if 'flagged' in preds else np.zeros(len(preds), bool)
-    use = preds[~flagged & preds.predicted.notna().to_numpy()]
+                 n_boot:int=300, seed:int=0,
+                 duplicates:bool=False, # count byte-identical images (same `sha256`) each time they occur, rather than once
+                )->dict:
+    "Counts and shares per cell type with 95% intervals, raw and corrected; the flagged, unreadable and identical cells apart; the blast share among white cells."
+    copies = preds.sha256.notna().to_numpy() & preds.sha256.duplicated().to_numpy() if 'sha256' in preds else np.zeros(len(preds), bool)
+    if not duplicates: preds = preds[~copies]
+    gated = 'flagged' in preds
+    flagged = preds.flagged.fillna(0).astype(bool).to_numpy() if gated else np.zeros(len(preds), bool)
+    unreadable = preds.predicted.isna().to_numpy()
+    use = preds[~flagged & ~unreadable]
     counts = use.predicted.value_counts().reindex(classes).fillna(0).astype(int).to_numpy(); n = int(counts.sum())
     rows = pd.DataFrame(dict(cell_type=classes, count=counts, share=counts / max(n, 1)))
     rows[['share_lo', 'share_hi']] = [share_interval(k, n) for k in counts]
     white = np.array([c not in NOT_WHITE for c in classes]); b = classes.index(BLAST) if BLAST in classes else None
-    out = dict(cells=len(preds), counted=n, flagged=int(flagged.sum()), flagged_paths=preds.path[flagged].tolist() if 'path' in preds else [],
+    out = dict(cells=len(preds), counted=n, gated=gated, flagged=int(flagged.sum()), flagged_paths=preds.path[flagged].tolist() if 'path' in preds else [],
+               unreadable=int(unreadable.sum()), duplicates=int(copies.sum()), duplicates_counted=duplicates,
                white=int(counts[white].sum()), corrected=confusion is not None and n > 0,
                pixel_um_assumed=int(preds.pixel_um_assumed.fillna(0).sum()) if 'pixel_um_assumed' in preds else 0)   # cells scored at a pixel size taken, not given
     if out['corrected']:
-        adj = adjusted_shares(counts, confusion); boot = _boot_adjusted(counts, confusion, n_boot, seed)
-        rows['corrected'], rows['corrected_lo'], rows['corrected_hi'] = adj, *np.quantile(boot, [.025, .975], axis=0)
+        adj = adjusted_shares(counts, confusion); boot = _boot_adjusted(counts, confusion, n_boot, seed); q = np.quantile(boot, [.025, .975], axis=0)
+        rows['corrected'] = adj
+        rows[['corrected_lo', 'corrected_hi']] = [carried_interval(a, r.share, r.share_lo, r.share_hi, *qa) for a, r, qa in zip(adj, rows.itertuples(), q.T)]
     if b is not None and out['white']:
         k, m = int(counts[b]), out['white']
         blast = dict(count=k, white=m, share=k / m, lo=share_interval(k, m)[0], hi=share_interval(k, m)[1])
         if out['corrected']:
-            wb = boot[:, b] / boot[:, white].sum(1); blast |= dict(corrected=float(adj[b] / adj[white].sum()),
-                                                                    corrected_lo=float(np.quantile(wb, .025)), corrected_hi=float(np.quantile(wb, .975)))
+            wb, cb = boot[:, b] / boot[:, white].sum(1), float(adj[b] / adj[white].sum())
+            lo, hi = carried_interval(cb, blast['share'], blast['lo'], blast['hi'], *np.quantile(wb, [.025, .975]))
+            blast |= dict(corrected=cb, corrected_lo=lo, corrected_hi=hi)
         out['blast'] = blast
     out['table'] = rows
     return out
 
 # %% ../nbs/22_report.ipynb #009023c9
 def cells_to_decide(share:float, threshold:float=.2)->int|None:
-    "About how many white cells would put the 95% interval of `share` wholly on one side of `threshold` (None when it sits on it)."
-    d = abs(share - threshold)
-    if d < 1e-9: return None
-    return int(math.ceil(1.96 ** 2 * max(share * (1 - share), 1e-4) / d ** 2))
+    "About how many white cells at `share` would put its 95% interval (`share_interval`) wholly on one side of `threshold` (None: no count would)."
+    if abs(share - threshold) < 1e-9: return None
+    side = lambda n: (lambda lo, hi: hi < threshold or lo > threshold)(*share_interval(round(share * n), n))
+    n = 1
+    while not side(n):
+        n *= 2
+        if n > 1 << 20: return None
+    lo = n // 2   # the smallest n between the last two tried (the interval narrows with n; rounding makes it nearly, not strictly, monotone)
+    while lo + 1 < n:
+        m = (lo + n) // 2; lo, n = (lo, m) if side(m) else (m, n)
+    return n
 
 # %% ../nbs/22_report.ipynb #819a3b76
+MANUAL_COUNT = (100, 200) # white cells a manual differential counts
+
 def blast_words(blast:dict)->str:
-    "The blast share in plain words beside the WHO and ICC thresholds: context, never a diagnosis."
+    "The blast share in plain words beside the WHO and ICC thresholds, placed only where its interval lies wholly on one side: context, never a diagnosis."
     lo, hi, key = (blast['corrected_lo'], blast['corrected_hi'], 'corrected') if 'corrected' in blast else (blast['lo'], blast['hi'], 'share')
-    s = (f"Blasts (myeloblasts): {blast['count']} of {blast['white']} white cells counted, {blast['share']:.1%} "
+    m = blast['white']
+    s = (f"Blasts (myeloblasts): {blast['count']} of {m} white cells counted, {blast['share']:.1%} "
          f"(95% interval {blast['lo']:.1%} to {blast['hi']:.1%})")
     if 'corrected' in blast: s += f"; corrected for this model's confusions {blast['corrected']:.1%} ({lo:.1%} to {hi:.1%})"
     for name, t in THRESHOLDS.items():
-        where = 'lies below' if hi < t else 'lies above' if lo > t else 'spans'
-        s += f". The interval {where} {t:.0%} (the {name} 2022 threshold" + (", with an AML-defining genetic abnormality)" if name == 'ICC' else ")")
-        if where == 'spans' and (need := cells_to_decide(blast[key], t)): s += f"; about {need} white cells would decide it at this share"
+        what = f"{t:.0%} (the {name} 2022 threshold" + (", with an AML-defining genetic abnormality)" if name == 'ICC' else ")")
+        if hi < t or lo > t: s += f". The interval lies {'below' if hi < t else 'above'} {what}"; continue
+        need = cells_to_decide(blast[key], t)
+        s += (f". Too few cells to place it against {what}: its interval spans it on {m} white cell(s)" +
+              (f"; about {need} white cells at this share would decide it" if need else "; a share at the threshold itself is not decided by more cells"))
+    if m < MANUAL_COUNT[0]: s += f". This count rests on {m} white cell(s); a manual differential counts {MANUAL_COUNT[0]} to {MANUAL_COUNT[1]}"
     return s + (". Context only, not a diagnosis: AML is diagnosed by a hematologist from the smear, marrow, flow cytometry and genetics; "
                 "blast equivalents (such as abnormal promyelocytes) are not a class of the built-in cells.")
+
+# %% ../nbs/22_report.ipynb #0d056ed0
+def count_words(d:dict)->str:
+    "What a differential counted, in words: the images, the identical copies, the unreadable ones, and the gate's flags or that no gate ran."
+    s = f"{d['cells'] + (0 if d.get('duplicates_counted', True) else d.get('duplicates', 0))} image(s)"
+    if d.get('duplicates'): s += (f", {d['duplicates']} of them byte-identical copies of another " +
+                                  ("(each counted, as asked)" if d.get('duplicates_counted') else "(each image counted once)"))
+    s += f"; {d['counted']} counted"
+    if d.get('unreadable'): s += f"; {d['unreadable']} unreadable, not counted"
+    if d.get('gated', True): return s + f"; {d['flagged']} flagged by the gate as unlike the training cells, counted apart"
+    return s + ("; no gate ran (a bare model file): no cell was checked against the training cells, so blank or foreign images "
+                "are counted as whatever cell type they resemble")
 
 # %% ../nbs/22_report.ipynb #4def773c
 DIFFERENTIAL_COLUMNS = ['patient_id', 'cell_type', 'count', 'share', 'share_lo', 'share_hi', 'corrected', 'corrected_lo', 'corrected_hi',
                         'cells', 'flagged', 'white', 'blast_count', 'blast_share', 'blast_lo', 'blast_hi', 'blast_corrected', 'blast_corrected_lo', 'blast_corrected_hi',
-                        'pixel_um_assumed']
+                        'pixel_um_assumed', 'unreadable', 'duplicates']
 
 def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
     "A run's test confusion matrix (counts) over the cells its gate let through, or None when it has no predictions."
@@ -143,7 +193,8 @@ def run_confusion(run:Path|str, classes:list[str])->np.ndarray|None:
 def differential_rows(d:dict, patient:str)->pd.DataFrame:
     "The rows of one `differential` for a CSV: one per cell type, the blast share repeated on each."
     b = d.get('blast') or {}
-    t = d['table'].assign(patient_id=patient, cells=d['cells'], flagged=d['flagged'], white=d['white'], pixel_um_assumed=d.get('pixel_um_assumed', 0),
+    t = d['table'].assign(patient_id=patient, cells=d['cells'], flagged=d['flagged'] if d.get('gated', True) else None, white=d['white'],   # no gate: no flag count
+                          pixel_um_assumed=d.get('pixel_um_assumed', 0), unreadable=d.get('unreadable', 0), duplicates=d.get('duplicates', 0),
                           blast_count=b.get('count'), blast_share=b.get('share'), blast_lo=b.get('lo'), blast_hi=b.get('hi'), blast_corrected=b.get('corrected'),
                           blast_corrected_lo=b.get('corrected_lo'), blast_corrected_hi=b.get('corrected_hi'))
     return t.reindex(columns=DIFFERENTIAL_COLUMNS)
@@ -155,10 +206,19 @@ def row_blast(row)->dict|None:
     b = dict(count=int(row.blast_count), white=int(row.white), share=row.blast_share, lo=row.blast_lo, hi=row.blast_hi)
     return b if pd.isna(row.blast_corrected) else b | dict(corrected=row.blast_corrected, corrected_lo=row.blast_corrected_lo, corrected_hi=row.blast_corrected_hi)
 
+# %% ../nbs/22_report.ipynb #baf1310e
+def row_counts(rows:pd.DataFrame, # one patient's rows of the differential CSV
+               duplicates:bool=False, # whether identical images were each counted
+              )->dict:
+    "What one patient's differential counted, back from its CSV rows (for `count_words`)."
+    b = rows.iloc[0]; gated = pd.notna(b.flagged)
+    return dict(cells=int(b.cells), counted=int(rows['count'].sum()), gated=gated, flagged=int(b.flagged) if gated else 0,
+                unreadable=int(b.get('unreadable', 0) or 0), duplicates=int(b.get('duplicates', 0) or 0), duplicates_counted=duplicates)
+
 # %% ../nbs/22_report.ipynb #edf201dd
 def _our_differential(f:Path)->bool:
     "Whether `f` is a differential aml_nb wrote (its header)."
-    try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') in (DIFFERENTIAL_COLUMNS, DIFFERENTIAL_COLUMNS[:-1])   # today's, or before pixel sizes
+    try: return f.read_text(encoding='utf-8').split('\n', 1)[0].split(',') in (DIFFERENTIAL_COLUMNS, DIFFERENTIAL_COLUMNS[:-2], DIFFERENTIAL_COLUMNS[:-3])   # today's, before unreadable/duplicates, before pixel sizes
     except (OSError, UnicodeDecodeError): return False
 
 def write_differential(run:Path|str, # a run of a cell-type model
@@ -167,12 +227,16 @@ def write_differential(run:Path|str, # a run of a cell-type model
                        patients:bool=False, # `cells` is one folder with a subfolder per patient
                        progress:bool=True,
                        pixel_um:float|None=None, # the pixel size of the cells nothing else gives one (a sites.csv beside them, the built-in cells' table)
+                       duplicates:bool=False, # count byte-identical images each time, rather than once
                        **predictor_kw)->pd.DataFrame:
     "The differential of each patient (or of all cells) into `out`; scoring is resumable in `<out>.predictions.csv`."
     from aml_nb.infer import Predictor
-    from aml_nb.data import image_table
+    from aml_nb.data import image_table, IMAGE_EXTS
     out = owned_file(Path(out), _our_differential)
     if patients and (len(cells) != 1 or not Path(cells[0]).is_dir()): raise ValueError("--patients needs one folder with a subfolder per patient")
+    if patients and (loose := [p.name for p in sorted(Path(cells[0]).iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_EXTS]):
+        raise ValueError(f"{cells[0]}: images beside the patients' folders ({', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}) belong to no patient; "
+                         "move each into its patient's folder")
     pr = Predictor.from_run(run, **predictor_kw)
     if BLAST not in pr.classes: raise ValueError(f"{run}: its classes ({', '.join(pr.classes)}) are not cell types with a blast class: "
                                                  "a differential needs a cell-type model (such as one trained on the built-in real cells)")
@@ -181,8 +245,8 @@ def write_differential(run:Path|str, # a run of a cell-type model
     root = Path(os.path.abspath(cells[0]))
     who = preds.path.map(lambda p: Path(p).relative_to(root).parts[0]) if patients else pd.Series('all cells', preds.index)
     confusion = run_confusion(run if Path(run).is_dir() else Path(run).parent, pr.classes)
-    tab = pd.concat([differential_rows(differential(g, pr.classes, confusion), str(k)) for k, g in preds.groupby(who, sort=True)], ignore_index=True)
-    atomic_write(out, lambda f: csv_safe(tab).to_csv(f, index=False))
+    tab = pd.concat([differential_rows(differential(g, pr.classes, confusion, duplicates=duplicates), str(k)) for k, g in preds.groupby(who, sort=True)], ignore_index=True)
+    write_csv(out, tab)
     return tab
 
 # %% ../nbs/22_report.ipynb #db35f15c

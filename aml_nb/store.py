@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import pandas as pd
-from .data import read_cells, split_table, split_hash, SPLITS
+from .data import read_cells, split_table, split_hash, SPLITS, csv_text, read_csv
 
 # %% auto #0
-__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'migrate', 'write_json', 'read_json',
+__all__ = ['RENAMED', 'RUN_FILES', 'KINDS', 'FORMAT', 'OWNER', 'atomic_write', 'write_csv', 'migrate', 'write_json', 'read_json',
            'file_sha256', 'json_sha', 'Kind', 'sealed_files', 'seal', 'unseal', 'manifest', 'artefact_problem',
            'check_artefact', 'run_identity', 'stale_identity', 'stale', 'members_identity', 'members_stale', 'lock',
            'owned_folder', 'owned_file', 'load_run', 'find_runs', 'load_runs', 'find_artefacts', 'record_split',
@@ -24,6 +24,11 @@ def atomic_write(path:Path|str, write:Callable[[Path], None])->Path:
     try: write(tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
+
+# %% ../nbs/03_store.ipynb #484bd3f3
+def write_csv(path:Path|str, df:pd.DataFrame, index:bool=False)->Path:
+    "Write `df` as a spreadsheet-safe CSV, atomically."
+    return atomic_write(path, lambda p: p.write_text(csv_text(df, index=index), encoding='utf-8'))
 
 # %% ../nbs/03_store.ipynb #def7a8e7
 RENAMED = dict(bal_acc_lo='balanced_accuracy_lo', bal_acc_hi='balanced_accuracy_hi', train_s='train_seconds',
@@ -97,7 +102,7 @@ class Kind:
 # %% ../nbs/03_store.ipynb #8d72d993
 RUN_FILES = ('config.json', 'classes.json', 'model.safetensors', 'history.csv', 'train.json', 'split.csv',
              'predictions.csv', 'val_predictions.csv', 'metrics.json', 'fairness.json', 'ood.json', 'ood.safetensors', 'explain.json',
-             'robustness.json')
+             'robustness.json', 'reference.json')   # reference.json: the shipped model's build record and licence
 KINDS = {k.name: k for k in [
     Kind('run', 'config.json', RUN_FILES),
     Kind('fusion', 'fusion.json', ('fusion.json', 'fusion.csv', 'encoder.json', '*/predictions.csv', '*/metrics.json',
@@ -236,25 +241,19 @@ def lock(path:Path|str, # a folder or a file about to be written
 
 # %% ../nbs/03_store.ipynb #f168f7ee
 OWNER = '.aml_nb' # the mark of a folder aml_nb created for its output
-_MARKERS = {'manifest.json': ('kind', 'files'), 'config.json': ('train',), 'fusion.json': ('kind',), 'mil.json': ('kind',), 'study.json': ('kind',),
-            'comparison.json': ('kind',), 'ablation.json': ('kind',), 'cohort.json': ('n_patients',), 'cells.json': ('source',)}
-
-def _made_before_mark(folder:Path)->bool:
-    "Whether `folder` (without the mark) is a store or data folder aml_nb wrote before it marked its folders."
-    for f, keys in _MARKERS.items():
-        try: d = json.loads((folder/f).read_text())
-        except (OSError, ValueError, UnicodeDecodeError): continue
-        if isinstance(d, dict) and all(k in d for k in keys): return True
-    return False
+def _sealed(folder:Path)->bool:
+    "Whether `folder` (without the mark) holds a manifest whose checksums match its files: a folder aml_nb sealed before it marked its folders."
+    try: return bool(manifest(folder)['files']) and artefact_problem(folder) is None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError): return False   # a manifest aml_nb did not write proves nothing
 
 def owned_folder(folder:Path|str, # a folder aml_nb is about to write into
                 )->Path:
-    "`folder`, new (created and marked) or aml_nb's own; a ValueError naming it when it holds files aml_nb did not write."
+    "`folder`, new (created and marked) or aml_nb's own (its mark, or a sealed manifest that matches); a ValueError naming it otherwise."
     folder = Path(folder)
     if folder.exists() and not folder.is_dir(): raise ValueError(f"{folder}: exists and is not a folder; choose another output folder")
     if folder.is_dir() and not (folder/OWNER).exists():
         theirs = sorted(p.name for p in folder.iterdir() if not (p.name.startswith('.') and p.name.endswith('.lock')))   # a writer's lock
-        if theirs and not _made_before_mark(folder):
+        if theirs and not _sealed(folder):
             raise ValueError(f"{folder}: holds files aml_nb did not write ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); "
                              "choose a new folder")
     folder.mkdir(parents=True, exist_ok=True)
@@ -304,12 +303,12 @@ def find_artefacts(root:Path|str, kind:str)->list[Path]:
 def record_split(run:Path|str, table:pd.DataFrame)->Path:
     "Write `split.csv` (path relative to the data root, split) of the cells a run used."
     root = table.attrs.get('root'); rel = table.path.map(lambda p: os.path.relpath(p, root)) if root else table.path
-    return atomic_write(Path(run)/'split.csv', lambda p: pd.DataFrame(dict(path=rel, split=table.split)).to_csv(p, index=False))
+    return write_csv(Path(run)/'split.csv', pd.DataFrame(dict(path=rel, split=table.split)))
 
 # %% ../nbs/03_store.ipynb #605f43cf
 def _legacy_split(run:Path, t:pd.DataFrame)->pd.Series:
     "The split of a run written before split.csv: test and val cells from its prediction files, the rest train."
-    paths = lambda f: set(pd.read_csv(run/f, usecols=['path'], dtype=str, keep_default_na=False).path) if (run/f).exists() else set()
+    paths = lambda f: set(read_csv(run/f, usecols=['path'], dtype=str, keep_default_na=False).path) if (run/f).exists() else set()
     test, val = paths('predictions.csv'), paths('val_predictions.csv')
     return t.path.map(lambda p: 'test' if p in test else 'val' if p in val else 'train')
 
@@ -323,7 +322,7 @@ def run_cells(run:Path|str, # a run folder
     if not Path(root).is_dir(): raise FileNotFoundError(f"{root}: the images of run {run.name} are not there; pass the image folder (--data)")
     t = read_cells(root, config.get('layout') or 'auto', validate=False)
     if (run/'split.csv').exists():
-        rec = pd.read_csv(run/'split.csv', dtype=str, keep_default_na=False)
+        rec = read_csv(run/'split.csv', dtype=str, keep_default_na=False)
         where = dict(zip(rec.path, rec.split)); rel = t.path.map(lambda p: os.path.relpath(p, root))
         t = t[rel.isin(where)].copy(); t['split'] = rel[rel.isin(where)].map(where)
         if len(t) != len(rec): raise ValueError(f"{run}: {len(rec) - len(t)} of its cells are missing from {root}")

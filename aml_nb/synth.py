@@ -10,7 +10,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter, zoom
 from tqdm.auto import tqdm
 from .data import read_patient_folders
-from .store import owned_folder
+from .store import owned_folder, write_csv
 from .genomics import MUTATIONS, LESIONS
 
 # %% auto #0
@@ -336,8 +336,8 @@ def generate_cohort(root:Path|str, # where to write the patient layout
                 bar.update()
         bar.close()
         g = sample_genomics(pts, cfg.seed, include_defining=cfg.include_defining)
-        pts.drop(columns='subtype').merge(g, on='patient_id').to_csv(root/'patients.csv', index=False)
-        pd.Series(cell_types, name='cell_type').rename_axis('path').to_csv(root/'cell_types.csv')
+        write_csv(root/'patients.csv', pts.drop(columns='subtype').merge(g, on='patient_id'))
+        write_csv(root/'cell_types.csv', pd.Series(cell_types, name='cell_type').rename_axis('path').reset_index())
         stamp.write_text(json.dumps(asdict(cfg), indent=1))   # written last: its presence means the cohort is whole
     return read_cohort(root)
 

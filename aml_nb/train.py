@@ -17,7 +17,7 @@ from safetensors.torch import save_file, load_file
 from sklearn.metrics import balanced_accuracy_score
 from .data import validate_table
 from .images import CellDataset, cell_transforms, BatchAugment, decode_cells, StainNorm, StainAugment, cell_colours
-from .store import atomic_write, file_sha256, write_json, record_split
+from .store import atomic_write, file_sha256, write_json, record_split, write_csv
 from .models import create_model, save_model, model_norm, resolve_device, world_rank
 from .recipe import TrainConfig, run_config, run_fingerprint, run_resolution
 from .loop import Callback, Loop, MixupBatch, ClipGrad, EMA, SWA, KeepBest, EarlyStop, Progress
@@ -384,7 +384,7 @@ def fit(self:Trainer, resume:bool=True)->dict:
     if main:
         save_model(model, self.out/'model.safetensors', cfg.arch, self.classes, cfg.img_size, chosen=chosen, stain_norm=self.stain_norm.info(),
                    **({'resolution': self.resolution.info()} if self.resolution else {}))
-        atomic_write(self.out/'history.csv', lambda p: pd.DataFrame(self.history).to_csv(p, index=False))
+        write_csv(self.out/'history.csv', pd.DataFrame(self.history))
         write_json(self.out/'classes.json', self.classes)
         write_json(self.out/'train.json', summary)
     self.model_final = model

@@ -10,7 +10,7 @@ import optuna, sqlalchemy
 from tqdm.auto import tqdm
 from .data import split_hash
 from .images import STAIN_NORMS
-from .store import write_json, read_json, seal, unseal, lock, json_sha, check_artefact, owned_folder, cells_sha
+from .store import write_csv, write_json, read_json, seal, unseal, lock, json_sha, check_artefact, owned_folder, cells_sha
 from .models import family, FAMILIES
 from .loop import Callback
 from .train import Trainer
@@ -178,7 +178,7 @@ def study_record(study:optuna.Study, out:Path, preset:str|Path)->dict:
                 storage=study.user_attrs['storage'], trials=len(study.trials), complete=len(done),
                 pruned=sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials), best=best, base=q['base'])
     with lock(out/'study.json', wait=120):
-        df.to_csv(out/'trials.csv', index=False); write_json(out/'best.json', best or {}); write_json(out/'study.json', info)
+        write_csv(out/'trials.csv', df); write_json(out/'best.json', best or {}); write_json(out/'study.json', info)
         seal(out, 'study')
     return info
 

@@ -3,6 +3,7 @@ the differential and become training data, `aml-nb differential` per patient, an
 import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
 from aml_nb.report import differential, share_interval, adjusted_shares, _boot_adjusted, blast_words, cells_to_decide
 
 BIN = Path(sys.executable).parent
@@ -14,7 +15,7 @@ def aml(*args, **kw):
 
 
 def test_counts_and_intervals_by_hand():
-    "8 white cells (2 blasts), 1 platelet, 1 flagged: shares of 9 counted cells, the blast share of 8 white ones, Wilson intervals."
+    "8 white cells (2 blasts), 1 platelet, 1 flagged: shares of 9 counted cells, the blast share of 8 white ones, intervals holding Wilson's and the exact one."
     classes = ['lymphocyte', 'myeloblast', 'neutrophil', 'platelet']
     p = pd.DataFrame(dict(path=list('abcdefghij'), predicted=['myeloblast'] * 2 + ['neutrophil'] * 4 + ['lymphocyte'] * 2 + ['platelet', 'neutrophil'],
                           flagged=[0] * 9 + [1]))
@@ -24,7 +25,9 @@ def test_counts_and_intervals_by_hand():
     # Wilson by hand: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), p = 1/4, n = 8
     z, n, s = 1.959963984540054, 8, .25
     c, h = (s + z * z / (2 * n)) / (1 + z * z / n), z * np.sqrt(s * (1 - s) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    assert np.allclose((d['blast']['lo'], d['blast']['hi']), (c - h, c + h))
+    from scipy.stats import beta
+    exact = beta.ppf(.025, 2, 7), beta.ppf(.975, 3, 6)   # Clopper-Pearson by hand, 2 of 8
+    assert np.allclose((d['blast']['lo'], d['blast']['hi']), (min(c - h, exact[0]), max(c + h, exact[1])))
     assert np.allclose(d['table'].share_lo[2], share_interval(4, 9)[0])
 
 
@@ -47,8 +50,40 @@ def test_blast_words_place_the_interval_beside_the_thresholds():
     low = dict(count=2, white=200, share=.01, lo=share_interval(2, 200)[0], hi=share_interval(2, 200)[1])
     assert 'lies below 20%' in blast_words(low) and 'lies below 10%' in blast_words(low)
     mid = dict(count=40, white=200, share=.2, lo=share_interval(40, 200)[0], hi=share_interval(40, 200)[1])
-    assert 'spans 20%' in blast_words(mid) and 'not a diagnosis' in blast_words(mid)
-    assert cells_to_decide(.25, .2) == 289
+    assert 'Too few cells to place it against 20%' in blast_words(mid) and 'not a diagnosis' in blast_words(mid)
+    assert cells_to_decide(.25, .2) == 275 and share_interval(round(.25 * 275), 275)[0] > .2
+
+
+CLASSES = ['erythroblast', 'lymphocyte', 'myeloblast', 'neutrophil']
+
+
+@st.composite
+def counts_and_confusion(draw):
+    "Predicted counts of any size (zeros and one-type counts included) and a test confusion matrix with at least one cell per true type."
+    counts = draw(st.lists(st.integers(0, 40), min_size=4, max_size=4).filter(lambda c: sum(c) > 0))
+    rows = [draw(st.lists(st.integers(0, 30), min_size=4, max_size=4).filter(lambda r: sum(r) > 0)) for _ in CLASSES]
+    return counts, np.array(rows)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(counts_and_confusion())
+def test_corrected_intervals_are_never_narrower_than_counting_and_words_never_claim_a_side_they_cross(cc):
+    "For any counts and confusion: each corrected interval holds its point and is at least as wide as the raw interval; the words follow the interval."
+    counts, confusion = cc
+    preds = pd.DataFrame(dict(path=[f'c{i}' for i in range(sum(counts))], predicted=[c for c, k in zip(CLASSES, counts) for _ in range(k)]))
+    d = differential(preds, CLASSES, confusion, n_boot=100)
+    t = d['table']
+    assert (t.corrected_lo <= t.corrected + 1e-9).all() and (t.corrected <= t.corrected_hi + 1e-9).all()
+    assert ((t.corrected_hi - t.corrected_lo) >= (t.share_hi - t.share_lo) - 1e-9).all()
+    b = d.get('blast')
+    if not b: return
+    assert b['corrected_lo'] - 1e-9 <= b['corrected'] <= b['corrected_hi'] + 1e-9 and b['corrected_hi'] - b['corrected_lo'] >= b['hi'] - b['lo'] - 1e-9
+    w = blast_words(b)
+    for t, pc in ((.2, '20%'), (.1, '10%')):
+        if b['corrected_lo'] <= t <= b['corrected_hi']:   # the interval crosses the threshold: no side claimed, too few cells said
+            assert f'lies below {pc}' not in w and f'lies above {pc}' not in w and f'Too few cells to place it against {pc}' in w
+        else: assert f"lies {'below' if b['corrected_hi'] < t else 'above'} {pc}" in w
+    if b['white'] < 100: assert f"rests on {b['white']} white cell(s)" in w
 
 
 def test_reviews_change_the_differential_and_train(real_small, tmp_path):

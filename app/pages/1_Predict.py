@@ -4,11 +4,11 @@ from common import header, store, pick_run, no_runs, predictor, mil_predictor, s
 from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir,
-                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE)
+                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown)
 from aml_nb.report import (differential, blast_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
                            differential_html)
 from aml_nb.charts import readable
-from aml_nb.evaluate import csv_safe
+from aml_nb.data import csv_text
 from aml_nb.explain import overlay
 from aml_nb.image_files import load_rgb, read_upload, expand_uploads, UPLOAD_TYPES
 from aml_nb.mil import mil_of
@@ -24,7 +24,7 @@ st.caption(f"Test balanced accuracy {c['balanced_accuracy']:.3f} (95% interval {
            f"calibration error {c['ece']:.3f}: a probability is the model's confidence, which can be off by about that much.")
 if near_chance(run): st.error("This model is near chance on its test cells: its answers mean little. Choose another run above.")
 source = st.radio('cells', ['upload', 'examples from the test split', "a patient's test cells, or a draw"], horizontal=True, key='source')
-images, names, truth = [], [], {}
+images, names, truth, originals = [], [], {}, []   # originals: each cell's own file (bytes or path), saved as given when reviewed
 if source == 'upload':
     files = st.file_uploader('single-cell images, or a zip of a folder of them (several = one patient)', type=UPLOAD_TYPES,
                              accept_multiple_files=True, key='upload') or []
@@ -38,11 +38,12 @@ if source == 'upload':
             px = st.number_input('micrometres per pixel', min_value=.01, max_value=10., value=st.session_state.get('pixel_um_kept', .25),
                                  step=.001, format='%.4f', key='pixel_um_input')
             st.session_state['pixel_um_kept'] = px
-    cells, problems = expand_uploads([(f.name, f.getvalue()) for f in files])
-    for why in problems: st.warning(why)
+    cells, problems = session_memo(st.session_state, ('uploads', tuple((getattr(f, 'file_id', f.name), f.size) for f in files)),   # once per upload, not per rerun
+                                   lambda: expand_uploads([(f.name, f.getvalue()) for f in files]))
+    for why in problems: st.warning(shown(why))
     for name, data in cells:
-        try: images.append(with_pixel_um(read_upload(name, data, img_size=pred.decode_side(px)), px)); names.append(name)
-        except ValueError as e: st.error(str(e))
+        try: images.append(with_pixel_um(read_upload(name, data, img_size=pred.decode_side(px)), px)); names.append(name); originals.append(data)
+        except ValueError as e: st.error(shown(e))
 else:
     test = held_out_predictions(run); short = cell_names(test.path.tolist())
     label = dict(zip(test.path, test.label)); said = dict(zip(test.path, test.predicted))
@@ -56,8 +57,8 @@ else:
         picks = sets[st.selectbox('cells', list(sets), key='test_set')]
         st.number_input('seed of the draw', 0, 10_000, 0, key='draw_seed')
     for p in picks:
-        try: images.append(with_pixel_um(load_rgb(p, decode_size=pred.decode_side(size.get(p))), size.get(p))); names.append(short[p]); truth[short[p]] = label[p]
-        except ValueError as e: st.error(str(e))
+        try: images.append(with_pixel_um(load_rgb(p, decode_size=pred.decode_side(size.get(p))), size.get(p))); names.append(short[p]); truth[short[p]] = label[p]; originals.append(p)
+        except ValueError as e: st.error(shown(e))
 method = st.selectbox('heatmap method', cam_methods(), key='method')
 if images:
     bar = st.empty()   # scores first (a progress bar over the cells); heatmaps only of the cells on screen, below
@@ -85,7 +86,7 @@ if images:
         st.subheader(f"differential of {d['counted']} cell(s)" + (f", {len(reviews)} reviewed" if reviews else ''))
         if d.get('blast'): st.markdown(blast_words(d['blast']))
         if d['flagged']: st.warning(f"{d['flagged']} cell(s) flagged by the gate are counted apart (first in the review queue below): "
-                                    + ', '.join(d['flagged_paths']))
+                                    + ', '.join(map(shown, d['flagged_paths'])))
         cols = ['cell_type', 'count', 'share', 'share_lo', 'share_hi'] + (['corrected', 'corrected_lo', 'corrected_hi'] if 'corrected' in d['table'] else [])
         if d['counted']: st.dataframe(readable(d['table'][cols]), hide_index=True)
         else: st.info("No cell is counted yet: every cell was flagged. Review them below; a reviewed cell is counted with its label.")
@@ -94,11 +95,10 @@ if images:
                    "(flagged first, then the least certain): confirm or re-label each, and the differential updates at once.")
         c1, c2, c3 = st.columns(3)
         label_d = c1.text_input('label for the differential (optional)', key='diff_label')
-        c2.download_button('differential (CSV)', csv_safe(differential_rows(d, label_d or 'cells')).to_csv(index=False), file_name='aml_nb_differential.csv', key='diff_csv')
+        c2.download_button('differential (CSV)', csv_text(differential_rows(d, label_d or 'cells')), file_name='aml_nb_differential.csv', key='diff_csv')
         c3.download_button('differential (HTML)', differential_html(d, label_d), file_name='aml_nb_differential.html', mime='text/html', key='diff_html')
         if reviews and st.button('save the reviewed cells as training data', key='save_reviews'):
-            import time
-            f = save_reviews(images, names, reviews, runs_dir()/'reviews'/time.strftime('%Y%m%d-%H%M%S'))
+            f = save_reviews(images, names, reviews, runs_dir()/'reviews', originals)
             st.success(f"Saved {len(reviews)} reviewed cell(s) to {f} (class folders): `aml-nb train --data {f}` trains on them.")
     elif len(images) > 1:
         include = st.checkbox('include cells unlike the training cells in the patient-level call', value=False, key='include') if n_flagged else False
@@ -108,10 +108,10 @@ if images:
         if call['predicted'] is None: st.subheader("patient-level: no call (every cell is unlike the training cells)")
         else:
             lo, hi = call['interval']
-            st.subheader(f"patient-level: {call['predicted']} ({call['probability']:.0%}; 95% interval over the cells {lo:.0%} to {hi:.0%})")
+            st.subheader(f"patient-level: {shown(call['predicted'])} ({call['probability']:.0%}; 95% interval over the cells {lo:.0%} to {hi:.0%})")
             how = ('Attention MIL weighs each cell by how much it carries the diagnosis; cells below are ordered by that weight.' if mil else
                    'The mean of the cells\' probabilities (this run has no MIL model); cells below are ordered by their probability of the call.')
-            differs = (f" The plain mean of the cells would say **{call['average_predicted']}** ({call['average_probability']:.0%})."
+            differs = (f" The plain mean of the cells would say **{shown(call['average_predicted'])}** ({call['average_probability']:.0%})."
                        if call['average_predicted'] != call['predicted'] else f" The plain mean of the cells agrees ({call['average_probability']:.0%}).")
             st.markdown(f"Made by {call['method']} over {len(call['used'])} cell(s). {how}{differs}")
     st.caption(f"Heatmaps: {verdict}")
@@ -125,10 +125,10 @@ if images:
     for i in order:
         p = top_k(r['probs'][i:i + 1], pred.classes)[0]
         c1, c2, c3 = st.columns([1, 1, 2])
-        shown = display_copy(pred.view(images[i]))   # as the model sees it (at its resolution), and its heatmap over it
-        c1.image(shown, caption=names[i] + (f" (true {truth[names[i]]})" if names[i] in truth else ''), width=200)
-        c2.image(overlay(shown, cams[i]), caption=cam_caption(method, p[0][0], cams[i]), width=240)
-        lines = [f"- **{k}**: {v:.1%}" for k, v in p]
+        seen = display_copy(pred.view(images[i]))   # as the model sees it (at its resolution), and its heatmap over it
+        c1.image(seen, caption=shown(names[i]) + (f" (true {shown(truth[names[i]])})" if names[i] in truth else ''), width=200)
+        c2.image(overlay(seen, cams[i]), caption=cam_caption(method, p[0][0], cams[i]), width=240)
+        lines = [f"- **{shown(k)}**: {v:.1%}" for k, v in p]
         if r['flagged'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
         if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
         c3.markdown('\n'.join(lines))

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
-from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables
+from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables, shown
 from aml_nb.experiments import run_row
 from aml_nb.charts import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed, fig_ablation, readable,
                            robustness_rows, robustness_single_site, fig_robustness)
@@ -29,7 +29,7 @@ if tabs['models'].open:
         c2.plotly_chart(fig_inference_speed(rows), key='speed')
         for folder, d, name, stale in store_tables('comparison'):
             st.subheader(f"model comparison: {name}")
-            if stale: st.warning(f"Not shown: {stale}. Run the comparison again to update it."); continue
+            if stale: st.warning(f"Not shown: {shown(stale)}. Run the comparison again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
 if tabs['ablation and bias mitigation'].open:
@@ -38,7 +38,7 @@ if tabs['ablation and bias mitigation'].open:
         for folder, d, name, stale in store_tables('ablation'):
             found = True
             st.subheader(f"ablation: {name}")
-            if stale: st.warning(f"Not shown: {stale}. Run the ablation again to update it."); continue
+            if stale: st.warning(f"Not shown: {shown(stale)}. Run the ablation again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')
             st.dataframe(readable(tab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall']]), hide_index=True)
@@ -51,7 +51,7 @@ if tabs['robustness'].open:
                    "amounts and optics (`aml-nb robustness RUN` adds this to a run made before it). A silent miss is a blast neither called a "
                    "blast nor flagged.")
         rob = robustness_rows(runs, run_label)
-        if words := single_site_words(robustness_single_site(runs)): st.warning(words)
+        if words := single_site_words(robustness_single_site(runs)): st.warning(shown(words))
         if rob.empty: st.info('No run of this store has a robustness.json yet: `aml-nb robustness RUN...`')
         else:
             metric = st.selectbox('figure', [c for c in ('balanced_accuracy', 'silent_misses', 'silent_false_blasts', 'flagged', 'silent_errors') if c in rob],

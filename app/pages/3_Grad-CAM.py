@@ -2,7 +2,7 @@
 from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
-from aml_nb.dashboard import (predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cam_methods, cam_caption,
+from aml_nb.dashboard import (shown, predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cam_methods, cam_caption,
                               localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label, cell_view)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.charts import readable
@@ -39,14 +39,14 @@ cols = st.columns(max(1, len(chosen)))
 for col, rp in zip(cols, chosen):
     pred = predictor(rp); run = next(r for r in runs if r['path'] == rp)
     if target != 'predicted' and target not in pred.classes:
-        col.warning(f"{Path(rp).name} has no class {target!r}"); continue
+        col.warning(f"{shown(Path(rp).name)} has no class {shown(repr(target))}"); continue
     cell, mask = cell_view(pred, path, px)   # as this model sees it (at its resolution), and the mask its heatmap is scored on
     tgt = None if target == 'predicted' else target
     probs, cams = session_memo(st.session_state, ('gradcam', rp, method, tgt, image_key([cell])),
                                lambda: predict_and_explain(pred, [cell], method, tgt))
     said = pred.classes[probs[0].argmax()]
     score = localisation_score(cams[0], mask)
-    col.image(overlay(cell, cams[0]), caption=f"{Path(rp).name}: predicted {said} ({probs[0].max():.0%}); true {row.label}")
+    col.image(overlay(cell, cams[0]), caption=f"{shown(Path(rp).name)}: predicted {shown(said)} ({probs[0].max():.0%}); true {shown(row.label)}")
     col.caption(cam_caption(method, tgt or said, cams[0]))
     if score['energy_cell'] == score['energy_cell']:
         col.caption(f"share of the heatmap on the cell {score['energy_cell']:.0%}, on the nucleus {score['energy_nucleus']:.0%}; peak on the cell: "

@@ -5,6 +5,7 @@ from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.report import fairness_markdown
 from aml_nb.charts import fig_subtype_recall, fig_group, readable
 from aml_nb.fairness import single_site_words
+from aml_nb.dashboard import shown
 
 header('Fairness')
 runs, _ = store()
@@ -19,7 +20,7 @@ c3.metric(f"classes below the floor of {f['floor']}", len(s['below_floor']), hel
 st.plotly_chart(fig_subtype_recall(f), key='subtype')
 st.markdown('**mitigation, before and after** (retraining-based mitigation is compared on the Compare page, ablation)')
 st.dataframe(readable(pd.DataFrame(f['mitigation'])), hide_index=True)
-if words := single_site_words(f.get('single_site')): st.warning(words)
+if words := single_site_words(f.get('single_site')): st.warning(shown(words))
 if f.get('groups'):
     attrs = list(f['groups']['attributes'])
     a = st.selectbox('patient group', attrs, key='attribute')

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 from common import header, fusion_predictor
-from aml_nb.dashboard import (runs_dir, best_fused, fusion_example, fused_models, fusion_patients,
+from aml_nb.dashboard import (shown, runs_dir, best_fused, fusion_example, fused_models, fusion_patients,
                               analyse_cells, patient_call, session_memo, image_key, run_verdict,
                               load_run_of_fusion, kept_cells)
 from aml_nb.report import display_copy, patient_report_html, is_synthetic
@@ -43,10 +43,10 @@ if source == 'example test patient':
 else:
     files = st.file_uploader('cell images of one patient', type=UPLOAD_TYPES, accept_multiple_files=True, key='upload') or []
     n, why = check_uploads([(f.name, f.size) for f in files])
-    if why: st.warning(why)
+    if why: st.warning(shown(why))
     for f in files[:n]:
         try: images.append(read_upload(f.name, f.getvalue(), img_size=fp.predictor.img_size))
-        except ValueError as e: st.error(str(e))
+        except ValueError as e: st.error(shown(e))
     st.markdown('genomic profile (leave unknown what was not measured)')
     cols = st.columns(4)
     for i, (c, f) in enumerate(fp.encoder.schema.items()):
@@ -62,7 +62,7 @@ if images and fp.predictor.gate is not None and (n_flagged := int(cells_of(image
     images = kept_cells(images, cells_of(images), st.checkbox('include them', value=False, key='include'))
 if images or any(str(v).strip() for v in profile.values()):
     try: r = fp.predict(images, profile)
-    except ValueError as e: st.error(str(e)); st.stop()
+    except ValueError as e: st.error(shown(e)); st.stop()
     top = r['classes'][int(r['fused'].argmax())]
     c1, c2, c3 = st.columns(3)
     c1.metric(f"fused prediction ({r['fused'].max():.0%})", top)
