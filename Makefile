@@ -30,8 +30,11 @@ demo: install  ## synthetic cohort, comparison + ablation, Grad-CAM, genomic fus
 app: install
 	$(BIN)/aml-nb app --runs runs/demo
 
-nbtest: install  ## the examples in the notebooks
-	$(BIN)/nbdev_test --n_workers 2
+nbtest: install  ## the examples in the notebooks, in a scratch folder of their own: removed after, even when one fails; anything they left there fails the target
+	@s=$$(mktemp -d); TMPDIR=$$s $(BIN)/nbdev_test --n_workers 2; rc=$$?; \
+	left=$$(ls -A $$s | grep -v '^torchinductor_' | tr '\n' ' '); rm -rf $$s; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	if [ -n "$$left" ]; then echo "notebook examples left scratch files behind: $$left"; exit 1; fi
 
 TEST_WORKERS ?= 2
 pytest: install browser  ## package, CLI, fault, dashboard and real-browser tests, on TEST_WORKERS processes (pytest-xdist)

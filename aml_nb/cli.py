@@ -271,7 +271,7 @@ def cmd_differential(a):
     for pid, g in tab.groupby('patient_id', sort=False):
         blast = row_blast(g.iloc[0])
         print(f"{pid}: {count_words(row_counts(g, a.count_duplicates))}" + (f". {blast_words(blast).split('. Context only')[0]}" if blast else ''))
-    if tab.pixel_um_assumed.sum(): print(f"{int(tab.pixel_um_assumed.sum())} cell(s) had no pixel size and were taken to be at the run's most common training one "
+    if assumed := int(tab.groupby('patient_id').pixel_um_assumed.first().sum()): print(f"{assumed} cell(s) had no pixel size and were taken to be at the run's most common training one "
                                           "(give it with --pixel-um or a sites.csv beside the cells)")
     print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
 

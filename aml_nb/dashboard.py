@@ -381,7 +381,7 @@ def suggestion(run:dict, runs:list[dict], # the run the page scores the cells wi
     pick, why = found()
     here = result['flagged'].mean() if result['gate_score'] is not None else 1
     if pick is None or pick['path'] == run['path'] or why.flagged.iloc[0] >= here: return None
-    return (f"These cells resemble the training cells of run **{pick['id']}** ({why.data.iloc[0]}) more than this run's: "
+    return (f"These cells resemble the training cells of run **{shown(pick['id'])}** ({shown(why.data.iloc[0])}) more than this run's: "
             f"{why.flagged.iloc[0]:.0%} of them would be flagged there. Choose it above.")
 
 # %% ../nbs/26_dashboard.ipynb #5203ea34
@@ -397,11 +397,21 @@ def review_order(result:dict)->list[int]:
     return sorted(range(len(confidence)), key=lambda i: (not result['flagged'][i], confidence[i]))
 
 # %% ../nbs/26_dashboard.ipynb #f36fac01
-def reviewed_predictions(result:dict, names:list[str], reviews:dict)->pd.DataFrame:
-    "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged)."
+def _content_id(own)->str|None:
+    "The SHA-256 of a cell's own file: its bytes (an upload) or its path (a test cell); None when not known."
+    if own is None: return None
+    from aml_nb.store import file_sha256
+    return hashlib.sha256(own).hexdigest() if isinstance(own, bytes) else file_sha256(own)
+
+def reviewed_predictions(result:dict, names:list[str], reviews:dict,
+                         originals:list|None=None, # each cell's own file (bytes or path): identical images are then known (`differential` counts each once)
+                        )->pd.DataFrame:
+    "The cells' predictions with reviewed labels in place of the model's (a reviewed cell is no longer held back as flagged); no `flagged` column without a gate."
     pred = [reviews.get(i) or result['classes'][int(k)] for i, k in enumerate(result['probs'].argmax(1))]
-    return pd.DataFrame(dict(path=names, predicted=pred, reviewed=[i in reviews and bool(reviews[i]) for i in range(len(names))],
-                             flagged=[int(result['flagged'][i] and not reviews.get(i)) for i in range(len(names))]))
+    out = pd.DataFrame(dict(path=names, predicted=pred, reviewed=[i in reviews and bool(reviews[i]) for i in range(len(names))]))
+    if result.get('gate_score', 0) is not None: out['flagged'] = [int(result['flagged'][i] and not reviews.get(i)) for i in range(len(names))]
+    if originals is not None: out['sha256'] = [_content_id(o) for o in originals]
+    return out
 
 # %% ../nbs/26_dashboard.ipynb #d5866f01
 def _new_folder(parent:Path, stem:str)->Path:
@@ -505,7 +515,8 @@ def _demo_record(p)->dict|None:
 def demo_progress(root:Path|str, # a run store
                   now:float|None=None)->dict|None:
     "What `aml-nb demo` is computing in `root`: step, share done, minutes left, running or stopped, in words (None: no demo record, or not one it can read)."
-    try: p = _demo_record(read_json(Path(root)/DEMO_PROGRESS))
+    f = Path(root)/DEMO_PROGRESS
+    try: p = _demo_record(read_json(f)) if f.is_file() and f.stat().st_size < 2**20 else None   # a record is small: never a device, a fifo or a huge file
     except (OSError, ValueError, RecursionError): return None
     if p is None: return None
     now, total = now or time.time(), sum(p['expected'].values())

@@ -169,7 +169,7 @@ def _zip_members(name:str, data:bytes)->tuple[zipfile.ZipFile|None, list, list[s
     for i in z.infolist():
         parts = i.filename.replace('\\', '/').split('/')
         if i.is_dir() or Path(i.filename).suffix.lower() not in IMAGE_EXTS or any(p == '__MACOSX' or (p.startswith('.') and p not in ('.', '..')) for p in parts): continue
-        if i.filename.startswith('/') or '..' in parts or (parts and ':' in parts[0]): problems.append(f"{name}/{i.filename}: a path outside the archive's folder, not read"); continue
+        if i.filename.startswith('/') or '..' in parts or (len(parts[0]) == 2 and parts[0][1] == ':'): problems.append(f"{name}/{i.filename}: a path outside the archive's folder, not read"); continue
         cells.append(i)
     cells.sort(key=lambda i: i.filename)
     if not cells and not problems: problems.append(f"{name}: no cell images in the archive (looked for {', '.join(UPLOAD_TYPES[:-1])})")

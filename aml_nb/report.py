@@ -86,6 +86,7 @@ def carried_interval(point:float, # the corrected share
                      boot_lo:float, boot_hi:float, # the bootstrap's 2.5% and 97.5% quantiles of the corrected share
                     )->tuple[float, float]:
     "The corrected share's 95% interval: the bootstrap's, widened to hold the count's own interval carried to the corrected point, within 0 to 1."
+    if not all(map(math.isfinite, (point, raw, lo, hi, boot_lo, boot_hi))): raise ValueError(f"not a number among {(point, raw, lo, hi, boot_lo, boot_hi)}")
     L, H = min(boot_lo, point - (raw - lo), point), max(boot_hi, point + (hi - raw), point)   # never narrower than counting alone allows
     w = hi - lo
     if L < 0: L, H = 0., max(H, w)   # moved inside [0, 1], not cut, so the width stays
@@ -122,8 +123,9 @@ def differential(preds:pd.DataFrame, # one row per cell: `predicted` (empty: unr
         k, m = int(counts[b]), out['white']
         blast = dict(count=k, white=m, share=k / m, lo=share_interval(k, m)[0], hi=share_interval(k, m)[1])
         if out['corrected']:
-            wb, cb = boot[:, b] / boot[:, white].sum(1), float(adj[b] / adj[white].sum())
-            lo, hi = carried_interval(cb, blast['share'], blast['lo'], blast['hi'], *np.quantile(wb, [.025, .975]))
+            w_boot = boot[:, white].sum(1); wb = boot[w_boot > 0, b] / w_boot[w_boot > 0]   # resamples without a white cell have no blast share
+            cb = float(adj[b] / adj[white].sum()) if adj[white].sum() > 0 else blast['share']
+            lo, hi = carried_interval(cb, blast['share'], blast['lo'], blast['hi'], *(np.quantile(wb, [.025, .975]) if len(wb) else (cb, cb)))
             blast |= dict(corrected=cb, corrected_lo=lo, corrected_hi=hi)
         out['blast'] = blast
     out['table'] = rows
@@ -409,7 +411,7 @@ def differential_html(d:dict, label:str='')->str:
     from markdown import markdown
     e = html.escape; t = d['table']
     body = [f"<h1>aml_nb differential{': ' + e(label) if label else ''}</h1>", f"<p><b>{e(DISCLAIMER)}</b></p>",
-            f"<p>{d['counted']} cells counted; {d['flagged']} flagged by the gate as unlike the training cells, counted apart.</p>"]
+            f"<p>{e(count_words(d))}.</p>"]
     if d.get('blast'): body.append(f"<p>{e(blast_words(d['blast']))}</p>")
     body.append(markdown(md_table(t), extensions=['tables']))
     return f"<html><head><meta charset='utf-8'><title>aml_nb differential</title></head><body>{''.join(body)}</body></html>"

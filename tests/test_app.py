@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+from aml_nb.dashboard import shown
 
 APP = Path(__file__).resolve().parent.parent/'app'
 PAGES = ['pages/1_Predict.py', 'pages/2_Compare.py', 'pages/3_Grad-CAM.py', 'pages/4_Fairness.py']
@@ -62,7 +63,7 @@ def test_bad_upload_shows_an_error(monkeypatch, run_store):
     at = _app(monkeypatch, run_store, 'pages/1_Predict.py')
     at.file_uploader(key='upload').set_value([('notes.png', b'this is text', 'image/png')]).run()
     assert not at.exception
-    assert any('notes.png: not an image' in e.value for e in at.error)
+    assert any(shown('notes.png: not an image') in e.value for e in at.error)   # the name as given, never markup
 
 
 def test_selecting_another_model_changes_the_charts(monkeypatch, run_store):
@@ -115,7 +116,7 @@ def test_multimodal_page_takes_a_typed_profile(monkeypatch, run_store):
     assert any('Upload cells or enter' in i.value for i in at.info)
     at.text_input(key='g_wbc').set_value('lots').run()
     assert not at.exception
-    assert any("column 'wbc', row 1" in e.value and "'lots' is not a number" in e.value for e in at.error)
+    assert any(shown("column 'wbc', row 1") in e.value and shown("'lots' is not a number") in e.value for e in at.error)
     at.text_input(key='g_wbc').set_value('2.1').run()
     at.selectbox(key='g_FLT3_ITD').set_value('1').run()
     assert not at.exception and not at.error

@@ -92,6 +92,8 @@ def test_differential_counts_what_it_says(run_store, real_small, tmp_path):
     r = aml('differential', run, tmp_path/'A', tmp_path/'B', '--out', tmp_path/'two.csv', '--workers', '0')
     assert r.returncode == 0, r.stderr
     assert pd.read_csv(tmp_path/'two.csv').cells.iloc[0] == 8 and '8 image(s); ' in r.stdout   # each folder's cells, not one row a folder
+    import re
+    m = re.search(r'(\d+) cell\(s\) had no pixel size', r.stdout); assert m is None or int(m[1]) <= 8, r.stdout   # cells, not rows of the CSV
     blast = _cells(real_small, tmp_path/'C', 1, 'myeloblast')[0]
     for i in range(6): shutil.copy(blast, tmp_path/'C'/f'copy_{i}.png')
     (tmp_path/'C'/'broken.png').write_bytes(b'\x89PNG not really')
@@ -133,3 +135,105 @@ def test_a_folder_that_only_looks_like_aml_nb_s_is_never_written(run_store, coho
     r = aml('train', '--data', cohort_dir, '--arch', 'resnet18', '--img-size', '32', '--epochs', '1', '--workers', '0', '--out', tmp_path/'myproj2')
     assert r.returncode == 2 and 'holds files aml_nb did not write' in r.stderr, r.stderr
     assert {p: p.read_bytes() for p in tmp_path.glob('myproj*/*')} == before and not list(tmp_path.glob('myproj*/.aml_nb'))
+
+
+def _page(monkeypatch, runs, page):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    app = Path(__file__).resolve().parent.parent/'app'
+    st.cache_resource.clear(); st.cache_data.clear()
+    monkeypatch.setenv('AML_NB_RUNS', str(runs)); monkeypatch.chdir(app); monkeypatch.syspath_prepend(str(app))
+    return AppTest.from_file(str(app/page), default_timeout=180).run()
+
+
+def _zip(members:dict)->bytes:
+    import io, zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as z:
+        for n, d in members.items(): z.writestr(n, d)
+    return b.getvalue()
+
+
+def test_predict_page_shows_names_as_given_saves_reviews_as_uploaded_and_expands_a_zip_once(monkeypatch, run_store, real_small, tmp_path):
+    "Names that are Markdown stay text; a reviewed 128 px upload is saved at 128 px; two saves are two folders; the zip is read once."
+    import re
+    import aml_nb.image_files as files
+    from aml_nb.dashboard import shown
+    runs = tmp_path/'runs'; shutil.copytree(run_store, runs)
+    at = _page(monkeypatch, runs, 'pages/1_Predict.py')
+    assert '/real/' in at.selectbox(key='model').value
+    cell = Path(real_small[real_small.split == 'test'].path.iloc[0])
+    big = Image.open(cell).convert('RGB').resize((128, 128)); import io; b = io.BytesIO(); big.save(b, 'PNG')
+    odd = {'![t](http://127.0.0.1:9/t.png).png': b.getvalue(), '[bad](javascript:alert(2)).png': b'not an image', 'blank.png': b''}
+    Image.new('RGB', (80, 80), 'white').save(blank := io.BytesIO(), 'PNG'); odd['blank.png'] = blank.getvalue()
+    calls = []; real = files.expand_uploads
+    monkeypatch.setattr('aml_nb.image_files.expand_uploads', lambda f: calls.append(1) or real(f))
+    import importlib, sys
+    at.file_uploader(key='upload').set_value([('cells.zip', _zip(odd), 'application/zip')]).run()
+    assert not at.exception, at.exception
+    shown_text = [e.value for e in [*at.warning, *at.error, *at.markdown, *at.caption, *at.info, *at.subheader]]
+    assert not [t for t in shown_text if re.search(r'(?<!\\)\]\(', t)], shown_text   # no name became a link or an image
+    assert any(shown('cells.zip/[bad](javascript:alert(2)).png') in t for t in shown_text)   # named as given
+    assert any(shown('cells.zip/blank.png') in t for t in shown_text)   # the blank cell, flagged and named
+    reviews = [s for s in at.selectbox if s.key and s.key.startswith('review_')]
+    for s in reviews: s.set_value('myeloblast')
+    at.run(); at.button(key='save_reviews').click().run(); at.button(key='save_reviews').click().run()
+    assert not at.exception, at.exception
+    saves = sorted((runs/'reviews').iterdir())
+    saves = [s for s in saves if s.is_dir()]
+    assert len(saves) == 2, saves   # two saves in one second: two folders, neither replaced
+    for s in saves:
+        sizes = sorted(Image.open(p).size for p in s.rglob('*.png'))
+        assert (128, 128) in sizes, sizes   # the upload's own pixels, not the model's 80 px copy
+        assert len(read_csv_(s/'reviews.csv')) == len(reviews)
+    assert len(calls) <= 1, calls   # reruns (reviews, saves) reuse the expanded upload
+
+
+def read_csv_(f):
+    from aml_nb.data import read_csv
+    return read_csv(f)
+
+
+@pytest.mark.parametrize('record', ['{"pid": 1e30}', None, '[1, 2]', 'not json'])
+def test_home_and_compare_never_fail_on_a_progress_file(monkeypatch, run_store, tmp_path, record):
+    "A demo progress file is input: an absurd pid, zero expected times, a negative share, a future time, strings, another live process."
+    from aml_nb.demo import DEMO_PROGRESS
+    runs = tmp_path/'runs'; shutil.copytree(run_store, runs)
+    good = dict(steps=['a', 'b'], expected=dict(a=60, b=0), step='b', k=2, started=0, updated=4e9, left_s=-5, fraction=-.5, pid=1)
+    (runs/DEMO_PROGRESS).write_text(record if record is not None else __import__('json').dumps(good))
+    for page in ('Home.py', 'pages/2_Compare.py'):
+        at = _page(monkeypatch, runs, page)
+        assert not at.exception, (page, at.exception)
+        assert not any('computing step' in i.value for i in at.info)
+
+
+USER_TEXT = {'names', 'name', 'why', 'e', 'problems', 'stale', 'label', 'said', 'target', 'rp', 'row', 'truth', 'k'}   # hold what a user named
+SHOWN_BY_STREAMLIT = {'warning', 'error', 'info', 'success', 'caption', 'markdown', 'subheader', 'write', 'title', 'header'}
+SAFE_CALLS = {'shown', 'len', 'int', 'float', 'round', 'sum', 'cam_caption'}   # what they return is shown as written (cam_caption: through shown), or a number
+
+
+def _pieces(a):
+    "The parts of a text argument that become text: f-string substitutions, operands of +, branches of a conditional."
+    import ast
+    if isinstance(a, ast.JoinedStr): return [p for v in a.values if isinstance(v, ast.FormattedValue) and v.format_spec is None for p in _pieces(v.value)]
+    if isinstance(a, ast.BinOp) and isinstance(a.op, ast.Add): return _pieces(a.left) + _pieces(a.right)
+    if isinstance(a, ast.IfExp): return _pieces(a.body) + _pieces(a.orelse)
+    if isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and a.func.attr == 'join': return _pieces(a.args[0]) if a.args else []
+    if isinstance(a, ast.Call) and getattr(a.func, 'id', None) == 'map': return [] if getattr(a.args[0], 'id', None) == 'shown' else [a]
+    if isinstance(a, (ast.Constant, ast.Compare)) or (isinstance(a, ast.Call) and getattr(a.func, 'id', None) in SAFE_CALLS): return []
+    return [a]
+
+
+def test_every_user_given_name_on_a_page_goes_through_shown():
+    "A static check of app/: text that holds a user's names reaches Streamlit's Markdown only through `dashboard.shown`."
+    import ast
+    root = Path(__file__).resolve().parent.parent/'app'
+    bad = []
+    for f in sorted(root.rglob('*.py')):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)): continue
+            args = node.args if node.func.attr in SHOWN_BY_STREAMLIT else [k.value for k in node.keywords if k.arg == 'caption'] if node.func.attr == 'image' else []
+            for piece in (p for a in args for p in _pieces(a)):
+                if raw := sorted({n.id for n in ast.walk(piece) if isinstance(n, ast.Name) and n.id in USER_TEXT}):
+                    bad.append(f"{f.relative_to(root)}:{node.lineno} {ast.unparse(piece)}")
+    assert not bad, bad

@@ -5,7 +5,7 @@ from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, a
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir,
                               pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown)
-from aml_nb.report import (differential, blast_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
+from aml_nb.report import (differential, blast_words, count_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
                            differential_html)
 from aml_nb.charts import readable
 from aml_nb.data import csv_text
@@ -82,15 +82,16 @@ if images:
     reviews = {i: v for i, v in reviews.items() if v and v != 'not reviewed'}
     if cell_types:   # a differential, never a diagnosis from a cell type
         conf = session_memo(st.session_state, ('confusion', run['path']), lambda: run_confusion(run['path'], pred.classes))
-        d = differential(reviewed_predictions(r, names, reviews), pred.classes, conf)
+        d = differential(reviewed_predictions(r, names, reviews, originals), pred.classes, conf)
         st.subheader(f"differential of {d['counted']} cell(s)" + (f", {len(reviews)} reviewed" if reviews else ''))
+        st.caption(count_words(d))   # what was counted: identical copies once, the gate's flags or that no gate ran
         if d.get('blast'): st.markdown(blast_words(d['blast']))
         if d['flagged']: st.warning(f"{d['flagged']} cell(s) flagged by the gate are counted apart (first in the review queue below): "
                                     + ', '.join(map(shown, d['flagged_paths'])))
         cols = ['cell_type', 'count', 'share', 'share_lo', 'share_hi'] + (['corrected', 'corrected_lo', 'corrected_hi'] if 'corrected' in d['table'] else [])
         if d['counted']: st.dataframe(readable(d['table'][cols]), hide_index=True)
         else: st.info("No cell is counted yet: every cell was flagged. Review them below; a reviewed cell is counted with its label.")
-        st.caption("Shares with 95% intervals (Wilson); corrected: for this model's own confusions on its test cells (adjusted "
+        st.caption("Shares with 95% intervals (the wider of Wilson's and the exact one); corrected, never narrower: for this model's own confusions on its test cells (adjusted "
                    "classify-and-count). Platelets and erythroblasts are counted apart from the white cells. Review the cells below "
                    "(flagged first, then the least certain): confirm or re-label each, and the differential updates at once.")
         c1, c2, c3 = st.columns(3)

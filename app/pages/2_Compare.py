@@ -28,7 +28,7 @@ if tabs['models'].open:
         c1.plotly_chart(fig_training_time(rows), key='train_time')
         c2.plotly_chart(fig_inference_speed(rows), key='speed')
         for folder, d, name, stale in store_tables('comparison'):
-            st.subheader(f"model comparison: {name}")
+            st.subheader(f"model comparison: {shown(name)}")
             if stale: st.warning(f"Not shown: {shown(stale)}. Run the comparison again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.dataframe(readable(tab.drop(columns=[c for c in tab if c.endswith('_sd') and not c.startswith('balanced')])), hide_index=True)
@@ -37,7 +37,7 @@ if tabs['ablation and bias mitigation'].open:
         found = False
         for folder, d, name, stale in store_tables('ablation'):
             found = True
-            st.subheader(f"ablation: {name}")
+            st.subheader(f"ablation: {shown(name)}")
             if stale: st.warning(f"Not shown: {shown(stale)}. Run the ablation again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')

@@ -68,7 +68,7 @@ if images or any(str(v).strip() for v in profile.values()):
     c1.metric(f"fused prediction ({r['fused'].max():.0%})", top)
     c2.metric('modalities used', r['modalities'])
     if r['weights']: c3.metric('weight on genomics', f"{r['weights']['genomics']:.2f}")
-    if truth: st.caption(f"true subtype of this test patient: {truth}")
+    if truth: st.caption(f"true subtype of this test patient: {shown(truth)}")
     st.plotly_chart(fig_sources(r), key='sources')
     if images and run is not None:
         res = cells_of(images)
