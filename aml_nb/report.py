@@ -101,7 +101,8 @@ def differential(preds:pd.DataFrame, # one row per cell: `predicted` (empty: unr
                  duplicates:bool=False, # count byte-identical images (same `sha256`) each time they occur, rather than once
                 )->dict:
     "Counts and shares per cell type with 95% intervals, raw and corrected; the flagged, unreadable and identical cells apart; the blast share among white cells."
-    copies = preds.sha256.notna().to_numpy() & preds.sha256.duplicated().to_numpy() if 'sha256' in preds else np.zeros(len(preds), bool)
+    known = preds.sha256.fillna('').astype(str).ne('').to_numpy() if 'sha256' in preds else np.zeros(len(preds), bool)   # '': a file that could not be read
+    copies = known & preds.sha256.duplicated().to_numpy() if 'sha256' in preds else known
     if not duplicates: preds = preds[~copies]
     gated = 'flagged' in preds
     flagged = preds.flagged.fillna(0).astype(bool).to_numpy() if gated else np.zeros(len(preds), bool)
