@@ -427,7 +427,7 @@ def save_reviews(images:list[Image.Image], names:list[str], reviews:dict, # {cel
                  originals:list|None=None, # each cell's own file (its bytes or its path), saved as given; else the image is saved as PNG
                 )->Path:
     "Write the reviewed cells as `<folder>/<time>/<label>/<name>` (training data for `aml-nb train --data`), `reviews.csv`, and `sites.csv` with the pixel sizes known; return that folder."
-    from aml_nb.store import owned_folder, atomic_write, write_csv, OWNER
+    from aml_nb.store import owned_folder, atomic_write, write_csv
     for lab in reviews.values():
         if lab and (lab in ('.', '..') or '/' in lab or '\\' in lab): raise ValueError(f"{lab!r}: not usable as a label (a folder name)")
     folder = _new_folder(owned_folder(folder), time.strftime('%Y%m%d-%H%M%S')); owned_folder(folder); rows = []
