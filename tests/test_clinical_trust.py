@@ -52,7 +52,7 @@ def test_resumed_predictions_equal_a_fresh_run_on_the_last_inputs(tiny, steps):
         fresh = tiny.predict_paths(paths, Path(tmp)/'fresh.csv', progress=False)
         assert got.path.tolist() == fresh.path.tolist() == paths
         assert sorted(pd.read_csv(out).path) == sorted(paths)   # the file holds today's inputs alone
-        assert np.allclose(got[prob_columns(tiny.classes)].to_numpy(float), fresh[prob_columns(tiny.classes)].to_numpy(float), atol=1e-6)
+        assert np.allclose(got[prob_columns(tiny.classes)].to_numpy(float), fresh[prob_columns(tiny.classes)].to_numpy(float), atol=1e-5)   # scored in other batches: equal to the last printed digit
         assert (got.sha256 == fresh.sha256).all()
 
 
