@@ -267,12 +267,13 @@ def _differential_options(p):
 def cmd_differential(a):
     "Count each patient's cells by type, with the blast share among white cells, into a CSV."
     from aml_nb.report import write_differential, blast_words, row_blast, row_counts, count_words
+    from aml_nb.infer import unknown_pixel_words
     tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, duplicates=a.count_duplicates, device=a.device, batch_size=a.batch_size, workers=a.workers)
     for pid, g in tab.groupby('patient_id', sort=False):
         blast = row_blast(g.iloc[0])
         print(f"{pid}: {count_words(row_counts(g, a.count_duplicates))}" + (f". {blast_words(blast).split('. Context only')[0]}" if blast else ''))
-    if assumed := int(tab.groupby('patient_id').pixel_um_assumed.first().sum()): print(f"{assumed} cell(s) had no pixel size and were taken to be at the run's most common training one "
-                                          "(give it with --pixel-um or a sites.csv beside the cells)")
+    per = tab.groupby('patient_id')[['pixel_um_assumed', 'cells']].first()
+    if words := unknown_pixel_words(int(per.pixel_um_assumed.sum()), int(per.cells.sum())): print(words)
     print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
 
 # %% ../nbs/25_cli.ipynb #f494dddd
@@ -290,6 +291,7 @@ def cmd_explain(a):
     from aml_nb.explain import explain_cells, explained_cells, overlay, overlay_names
     from aml_nb.data import image_table
     from aml_nb.models import model_resolution
+    from aml_nb.infer import unknown_pixel_words
     run = Path(a.run)
     model, info = load_model(check_artefact(run)/'model.safetensors' if run.is_dir() else run)
     cells = image_table(a.images, a.pixel_um); paths = cells.path.tolist()
@@ -302,8 +304,7 @@ def cmd_explain(a):
     size = dict(pixel_um=cells.pixel_um.fillna(res.default_pixel_um), pixel_um_assumed=cells.pixel_um.isna().astype(int)) if res else {}
     write_csv(out/'scores.csv', pd.DataFrame(scores).assign(path=paths, overlay=names, **size))
     print(f"{out}: {len(ims)} overlays and scores.csv")
-    if res and cells.pixel_um.isna().any(): print(f"{int(cells.pixel_um.isna().sum())} image(s) had no pixel size: taken to be at {res.default_pixel_um:g} µm a pixel, "
-                                                  "the most common of the run's training cells (give it with --pixel-um or a sites.csv beside them)")
+    if res and (words := unknown_pixel_words(int(cells.pixel_um.isna().sum()), len(cells), res.default_pixel_um)): print(words)
 
 # %% ../nbs/25_cli.ipynb #5a698317
 def _derived_options(p):

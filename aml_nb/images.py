@@ -199,9 +199,8 @@ class CellDataset(Dataset):
     def __len__(self): return len(self.paths)
     def image(self, i:int)->Image.Image:
         "The `i`-th cell as decoded for the transform (at the run's resolution when it has one)."
-        if self.field_um is None: return load_rgb(self.paths[i], decode_size=self.decode_size)
-        p = float(self.pixel_um[i])
-        return to_field(load_rgb(self.paths[i], decode_size=_field_decode(p, self.field_um, self.decode_size)), p, self.field_um, self.decode_size)
+        if self.field_um is None: return load_rgb(self.paths[i], decode_size=self.decode_size)   # the transform resizes it
+        return open_cell(self.paths[i], self.decode_size, float(self.pixel_um[i]), self.field_um)
     def __getitem__(self, i:int|tuple[int, int]): # an index, or (index, seed) to make the cell's augmentation reproducible
         if isinstance(i, tuple):
             i, seed = i

@@ -21,7 +21,7 @@ from .gate import Gate, view_features
 
 # %% auto #0
 __all__ = ['ScoringDataset', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table',
-           'pixel_size_words']
+           'unknown_pixel_words', 'pixel_size_words']
 
 # %% ../nbs/13_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
@@ -282,8 +282,7 @@ def predict_paths(self:Predictor,
         return _inputs_rows(read_predictions(out), paths)
     if not dist.is_initialized(): dist.init_process_group('nccl' if self.gpu else 'gloo')
     cols = prediction_columns(self.classes, self.gate is not None, self.resolution is not None)
-    if out.exists() and _foreign(out, cols, self.model_id) and not owned:
-        raise ValueError(f"{out}: {_foreign(out, cols, self.model_id)}; choose another --out or remove it")
+    if out.exists() and not owned and (why := _foreign(out, cols, self.model_id)): raise ValueError(f"{out}: {why}; choose another --out or remove it")
     part = out.with_name(f'{out.stem}.rank{rank}{out.suffix}')
     mine = None if pixel_um is None or np.ndim(pixel_um) == 0 else list(pixel_um)[rank::world]
     with lock(part, folder=False): self._score(paths[rank::world], part, progress and rank == 0, f'scoring (rank {rank})', owned=True, pixel_um=pixel_um if mine is None else mine)
@@ -337,11 +336,17 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
     return res
 
 # %% ../nbs/13_infer.ipynb #79235fe9
+def unknown_pixel_words(n:int, total:int, # cells without a pixel size, of how many
+                        default_pixel_um:float|None=None, # the pixel size they were taken to be at (None: not at hand)
+                       )->str|None:
+    "The one sentence every output gives of cells scored without their pixel size (None: every cell had one)."
+    if not n: return None
+    at = f"{default_pixel_um:g} µm a pixel, the most common of the run's training cells" if default_pixel_um else "the run's most common training pixel size"
+    return (f"{n} of {total} cells had no pixel size: each was taken to be at {at}. Give the pixel size (--pixel-um, or a sites.csv "
+            "beside the images: path, site, pixel_um) for an answer at the cells' true size.")
+
 def pixel_size_words(predictor:Predictor, preds:pd.DataFrame, # a predictions table it wrote
                     )->str|None:
     "What a reader must know of the pixel sizes `preds` was scored at: how many were assumed, and at what (None: nothing to say)."
     if predictor.resolution is None or 'pixel_um_assumed' not in preds: return None
-    n = int(preds.pixel_um_assumed.fillna(0).sum())
-    if not n: return None
-    return (f"{n} of {len(preds)} cells had no pixel size: each was taken to be at {predictor.resolution.default_pixel_um:g} µm a pixel, the most common "
-            "of the run's training cells. Give the pixel size (--pixel-um, or a sites.csv beside the images: path, site, pixel_um) for an answer at the cells' true size.")
+    return unknown_pixel_words(int(preds.pixel_um_assumed.fillna(0).sum()), len(preds), predictor.resolution.default_pixel_um)
