@@ -34,7 +34,7 @@ step = st.tuples(st.sets(st.integers(0, 5), min_size=1),   # the files given thi
                  st.sets(st.integers(0, 5)))                # files deleted before it (and not given)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])   # 15 sequences of up to 4 steps: the property, in the 15-minute budget of `make test`
 @given(st.lists(step, min_size=1, max_size=4))
 def test_resumed_predictions_equal_a_fresh_run_on_the_last_inputs(tiny, steps):
     from aml_nb.evaluate import prob_columns
