@@ -8,12 +8,13 @@ import numpy as np, pandas as pd
 import plotly.express as px, plotly.graph_objects as go
 from .store import read_json
 from .evaluate import read_predictions
-from .experiments import robustness_table
+from .robustness import robustness_table
 
 # %% auto #0
-__all__ = ['DISCLAIMER', 'LABELS', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
+__all__ = ['DISCLAIMER', 'LABELS', 'METRICS', 'ROBUSTNESS_METRICS', 'ABLATION_COLUMNS', 'FUSION_CHART_LEVELS',
+           'COMPARISON_COLUMNS', 'label', 'readable', 'escape', 'md_table', 'fig_metrics', 'fig_per_class_recall',
            'fig_training_time', 'fig_inference_speed', 'fig_confusion', 'fig_roc', 'fig_ablation', 'fig_subtype_recall',
-           'fig_group', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_rows', 'robustness_single_site',
+           'fig_group', 'fusion_rows', 'fig_fusion', 'fig_sources', 'robustness_tables', 'robustness_single_site',
            'fig_robustness']
 
 # %% ../nbs/21_charts.ipynb #12010f8b
@@ -46,6 +47,13 @@ def label(key:str)->str:
 def readable(df:pd.DataFrame, digits:int=3)->pd.DataFrame:
     "A table for a reader: numbers rounded, columns in words."
     return df.round(digits).rename(columns=label)
+
+# %% ../nbs/21_charts.ipynb #821fc0e1
+METRICS = ('balanced_accuracy', 'accuracy', 'f1_macro') # run metrics a comparison charts, headline first
+ROBUSTNESS_METRICS = ('balanced_accuracy', 'silent_misses', 'silent_false_blasts', 'flagged', 'silent_errors') # figures of `robustness_table` a chart shows
+ABLATION_COLUMNS = ['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall'] # what an ablation table shows
+FUSION_CHART_LEVELS = ('patient', 'cell') # the levels a fusion chart compares at (`fig_fusion`)
+COMPARISON_COLUMNS = ['arch', 'seeds', 'balanced_accuracy', 'balanced_accuracy_sd', 'min_recall', 'params_m', 'train_seconds', 'inference_img_per_s'] # what a comparison table shows in a terminal
 
 # %% ../nbs/21_charts.ipynb #7d1a06bb
 _MD = str.maketrans({c: f'&#{ord(c)};' for c in '|[]\\`*~'})   # no link or image without brackets, no code span, emphasis or strike; pipes would break a table
@@ -167,7 +175,7 @@ def fig_sources(result:dict)->go.Figure:
                   title='one patient: image vs genomics vs fused').update_layout(yaxis_range=[0, 1])
 
 # %% ../nbs/21_charts.ipynb #3aa83769
-def robustness_rows(runs:list[dict], name=lambda r: r['id'])->pd.DataFrame:
+def robustness_tables(runs:list[dict], name=lambda r: r['id'])->pd.DataFrame:
     "One row per run and shift of the runs that have a `robustness.json`."
     parts = [robustness_table(r['robustness']).assign(run=name(r)) for r in runs if r.get('robustness')]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -11,10 +11,10 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
                              roc_auc_score, confusion_matrix)
 
 # %% auto #0
-__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'HEADLINE', 'BLAST_CLASSES', 'prob_columns', 'predictions_table', 'cell_predictions',
-           'read_predictions', 'prob_matrix', 'expected_calibration_error', 'classification_metrics',
-           'balanced_accuracy', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci', 'aggregate_patients',
-           'evaluate_predictions', 'shift_metrics']
+__all__ = ['CELL_CONTEXT', 'TEXT_COLUMNS', 'HEADLINE', 'METRIC_LEVELS', 'BLAST_CLASSES', 'prob_columns', 'predictions_table',
+           'cell_predictions', 'read_predictions', 'prob_matrix', 'expected_calibration_error',
+           'classification_metrics', 'balanced_accuracy', 'bootstrap_ci', 'with_intervals', 'paired_delta_ci',
+           'aggregate_patients', 'evaluate_predictions', 'shift_metrics']
 
 # %% ../nbs/10_evaluate.ipynb #f5459ace
 def prob_columns(classes:list[str])->list[str]: return [f'p_{c}' for c in classes]
@@ -148,6 +148,8 @@ def aggregate_patients(preds:pd.DataFrame, # a predictions table with patient_id
     return out
 
 # %% ../nbs/10_evaluate.ipynb #ea71d3a8
+METRIC_LEVELS = ('cell', 'patient_mean', 'patient_vote') # the levels a run's metrics are reported at: cells, patients by the mean, by the vote
+
 def evaluate_predictions(preds:pd.DataFrame, classes:list[str], n_resamples:int=1000, seed:int=0)->dict:
     "Cell- and (when known) patient-level metrics with intervals for a predictions table."
     idx = {c: i for i, c in enumerate(classes)}

@@ -15,7 +15,7 @@ from .images import cell_transforms, open_cell
 
 # %% auto #0
 __all__ = ['CAM_METHODS', 'Explainer', 'overlay', 'tile', 'overlay_names', 'localisation_score', 'stain_masks', 'explain_cells',
-           'randomised_copy', 'explained_cells', 'localisation_summary', 'randomisation_verdict']
+           'randomised_copy', 'explained_cells', 'localisation_summary', 'randomisation_verdict', 'write_explanations']
 
 # %% ../nbs/14_explain.ipynb #814ccef3
 CAM_METHODS = dict(gradcam=GradCAM, gradcampp=GradCAMPlusPlus, eigencam=EigenCAM, layercam=LayerCAM, scorecam=ScoreCAM)
@@ -163,3 +163,29 @@ def randomisation_verdict(summary:dict|None, # a `localisation_summary` (a run's
                       f"network with random weights ({n} test cells), so they reflect what the model learnt.")
     return False, (f"Fails the randomisation check: its heatmaps put {t:.0%} of their weight on the cell, against {r:.0%} for the same network "
                    f"with random weights ({n} test cells). Read them with caution: they may show the network's structure, not its reasoning.")
+
+# %% ../nbs/14_explain.ipynb #957ef592
+def write_explanations(run:Path|str, # a finished run folder (or a model.safetensors file)
+                       images:list, # image files
+                       out:Path|str='explain', # the folder to create for the overlays and scores.csv
+                       method:str='gradcam', # one of CAM_METHODS
+                       pixel_um:float|None=None, # the pixel size of the cells nothing else gives one
+                      )->tuple[Path, list[str]]: # the folder, and what to tell the user
+    "Grad-CAM overlays and localisation scores of `images` into `out`."
+    from aml_nb.store import check_artefact, owned_folder, atomic_write, write_csv
+    from aml_nb.models import load_model
+    from aml_nb.data import image_table
+    from aml_nb.infer import unknown_pixel_words
+    run = Path(run)
+    model, info = load_model(check_artefact(run)/'model.safetensors' if run.is_dir() else run)
+    cells = image_table(images, pixel_um); paths = cells.path.tolist()
+    ims = explained_cells(model, paths, info['img_size'], cells.pixel_um)   # as the model sees them: at its resolution, or decoded as for scoring
+    out = owned_folder(out)   # refused before any work when it holds the user's files
+    cams, scores = explain_cells(model, ims, method=method, img_size=info['img_size'])
+    names = overlay_names(paths, method)
+    for n, im, c in zip(names, ims, cams): atomic_write(out/n, lambda f: overlay(im, c).save(f, format='PNG'))
+    res = model_resolution(model)
+    size = dict(pixel_um=cells.pixel_um.fillna(res.default_pixel_um), pixel_um_assumed=cells.pixel_um.isna().astype(int)) if res else {}
+    write_csv(out/'scores.csv', pd.DataFrame(scores).assign(path=paths, overlay=names, **size))
+    words = unknown_pixel_words(int(cells.pixel_um.isna().sum()), len(cells), res.default_pixel_um) if res else None
+    return out, [f"{out}: {len(ims)} overlays and scores.csv"] + ([words] if words else [])

@@ -108,9 +108,13 @@ class Gate:
         s = np.max(np.stack(list(self.distances(feats, d).values())), 0)
         return s if self.class_scale is None else s * self.class_scale[d['embedding'].argmin(1)]
 
+    def flags(self, scores:np.ndarray)->np.ndarray:
+        "Whether each score (`score`) is beyond its class's threshold: the one place scores become flags."
+        return np.asarray(scores) > self.threshold
+
     def flag(self, feats:dict)->np.ndarray:
         "Whether each cell is beyond its class's threshold (unlike the training cells)."
-        return self.score(feats) > self.threshold
+        return self.flags(self.score(feats))
 
     @classmethod
     def fit(cls, train:dict, y:np.ndarray, # training features per view, and their class indices

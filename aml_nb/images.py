@@ -141,7 +141,7 @@ class Resolution:
     field_um:float # micrometres across the model's input
     default_pixel_um:float # the pixel size of a cell whose own is not known: the most common of the run's training cells
 
-    def um_per_px(self, side:int)->float: return self.field_um / side
+    def um_per_px(self, img_size:int)->float: return self.field_um / img_size
 
     def pixel_sizes(self, pixel_um, # None, a number for every cell, or one per cell (NaN or None where not known)
                     n:int, # how many cells
@@ -166,18 +166,18 @@ def _field_decode(pixel_um:float, field_um:float, side:int):
     return lambda w, h: max(field_geometry(w, h, pixel_um, field_um, side)[:2])
 
 def open_cell(src:Path|str|bytes, # an image file, or uploaded bytes
-              size:int, # decode (JPEGs at reduced scale) and resize to `size` x `size`: an `img_size` or a `decode_size`
+              side:int, # decode (JPEGs at reduced scale) and resize to `side` x `side`: an `img_size` or a `decode_size`
               pixel_um:float|None=None, # the file's pixel size, with `field_um`
               field_um:float|None=None, # a run's field of view: the cell resampled to it (`to_field`); None: the whole image resized
               **kwargs, # `max_pixels`, `name`: as for `load_rgb`
-             )->Image.Image: # RGB, size x size
+             )->Image.Image: # RGB, side x side
     "A cell as a model sees it: `load_rgb` at the side it needs, then the evaluation transform's (bilinear) resize, or `to_field` at a run's resolution."
-    if field_um is None: return load_rgb(src, decode_size=size, **kwargs).resize((size, size), Image.BILINEAR)
-    return to_field(load_rgb(src, decode_size=_field_decode(pixel_um, field_um, size), **kwargs), pixel_um, field_um, size)
+    if field_um is None: return load_rgb(src, decode_size=side, **kwargs).resize((side, side), Image.BILINEAR)
+    return to_field(load_rgb(src, decode_size=_field_decode(pixel_um, field_um, side), **kwargs), pixel_um, field_um, side)
 
-def load_cell(src:Path|str|bytes, size:int, pixel_um:float|None=None, field_um:float|None=None, **kwargs)->torch.Tensor: # (3, size, size) uint8
+def load_cell(src:Path|str|bytes, side:int, pixel_um:float|None=None, field_um:float|None=None, **kwargs)->torch.Tensor: # (3, side, side) uint8
     "`open_cell` as a model's uint8 input."
-    return T.functional.pil_to_tensor(open_cell(src, size, pixel_um, field_um, **kwargs))
+    return T.functional.pil_to_tensor(open_cell(src, side, pixel_um, field_um, **kwargs))
 
 # %% ../nbs/02_images.ipynb #10b7f198
 class CellDataset(Dataset):
@@ -215,21 +215,21 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 class _Decoded(Dataset):
-    "Cells decoded by `load_cell` to uint8 tensors of `size` x `size` (at `field_um` from each one's pixel size, when given)."
-    def __init__(self, paths:list[str], size:int, pixel_um=None, field_um=None): self.paths, self.size, self.pixel_um, self.field_um = paths, size, pixel_um, field_um
+    "Cells decoded by `load_cell` to uint8 tensors of `side` x `side` (at `field_um` from each one's pixel size, when given)."
+    def __init__(self, paths:list[str], side:int, pixel_um=None, field_um=None): self.paths, self.side, self.pixel_um, self.field_um = paths, side, pixel_um, field_um
     def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return load_cell(self.paths[i], self.size, None if self.field_um is None else float(self.pixel_um[i]), self.field_um)
+    def __getitem__(self, i): return load_cell(self.paths[i], self.side, None if self.field_um is None else float(self.pixel_um[i]), self.field_um)
 
-def decode_cells(paths:list[str], size:int, # the images, and the side they are resized to (an `img_size` or a `decode_size`)
+def decode_cells(paths:list[str], side:int, # the images, and the side they are resized to (an `img_size` or a `decode_size`)
                  workers:int=0, # decoding processes
                  progress:bool=False, desc:str='decoding',
                  decoder:str='pil', # 'pil', or 'torchvision' (JPEGs on `device`: nvJPEG on a GPU)
                  device='cpu', # where the cells end up (and JPEGs are decoded, with 'torchvision')
                  pixel_um=None, # each cell's pixel size (no unknowns: `Resolution.pixel_sizes`), with `field_um`
                  field_um:float|None=None, # a run's field of view: every cell `to_field` (None: whole images resized)
-                )->torch.Tensor: # (N, 3, size, size) uint8 on `device`
+                )->torch.Tensor: # (N, 3, side, side) uint8 on `device`
     "Decode and resize every image once into one uint8 tensor; an unreadable file is an error naming it."
-    out = torch.empty(len(paths), 3, size, size, dtype=torch.uint8, device=device); paths = list(paths)
+    out = torch.empty(len(paths), 3, side, side, dtype=torch.uint8, device=device); paths = list(paths)
     if field_um is not None: pixel_um = np.asarray(pixel_um, float)
     todo = list(range(len(paths)))
     if decoder != 'pil' and jpeg_decoder(decoder, device) == 'torchvision':   # (defined below, with the GPU path)
@@ -238,12 +238,12 @@ def decode_cells(paths:list[str], size:int, # the images, and the side they are 
             idx = jpg[s:s + 256]; datas = [read_jpeg(paths[i]) for i in idx]
             ok = [k for k, b in enumerate(datas) if b is not None]
             pix = None if field_um is None else [pixel_um[idx[k]] for k in ok]
-            for k, im in zip(ok, decode_jpegs([datas[k] for k in ok], size, device, pix, field_um)):
+            for k, im in zip(ok, decode_jpegs([datas[k] for k in ok], side, device, pix, field_um)):
                 if im is not None: out[idx[k]] = im
                 else: datas[k] = None
             done = {idx[k] for k, b in enumerate(datas) if b is not None}
             todo = [i for i in todo if i not in done]
-    dl = DataLoader(_Decoded([paths[i] for i in todo], size, None if field_um is None else pixel_um[todo], field_um), batch_size=64, num_workers=workers)   # the rest with Pillow
+    dl = DataLoader(_Decoded([paths[i] for i in todo], side, None if field_um is None else pixel_um[todo], field_um), batch_size=64, num_workers=workers)   # the rest with Pillow
     k = 0
     for b in tqdm(dl, desc=desc, unit='batch', disable=not progress or not todo, leave=False):
         out[torch.tensor(todo[k:k + len(b)], device=device)] = b.to(device); k += len(b)
@@ -491,12 +491,12 @@ def read_jpeg(path:Path|str, max_pixels:int=MAX_PIXELS)->bytes|None:
     return data if shape_problem(w, h, max_pixels) is None else None
 
 # %% ../nbs/02_images.ipynb #abd2172b
-def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resize to
+def decode_jpegs(datas:list[bytes], side:int, # JPEG bytes, and the side to resize to
                  device='cpu', # where to decode (nvJPEG on a GPU)
                  pixel_um=None, # each one's pixel size, with `field_um`
                  field_um:float|None=None, # a run's field of view: each cell `to_field` (None: resized whole)
-                )->list[torch.Tensor|None]: # (3, size, size) uint8 on `device`, or None where decoding failed
-    "Decode a batch of JPEGs on `device` (EXIF orientation applied) and resize each to `size` x `size` there, or bring it to a run's resolution."
+                )->list[torch.Tensor|None]: # (3, side, side) uint8 on `device`, or None where decoding failed
+    "Decode a batch of JPEGs on `device` (EXIF orientation applied) and resize each to `side` x `side` there, or bring it to a run's resolution."
     if not datas: return []
     raw = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for d in datas]
     try: ims = decode_jpeg(raw, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True)
@@ -505,8 +505,8 @@ def decode_jpegs(datas:list[bytes], size:int, # JPEG bytes, and the side to resi
         for r in raw:
             try: ims.append(decode_jpeg(r, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True))
             except RuntimeError: ims.append(None)
-    rs = lambda im: F.interpolate(im[None].float(), (size, size), mode='bilinear', antialias=True, align_corners=False)[0].round().clamp(0, 255).byte()
-    if field_um is not None: return [None if im is None else to_field(im, float(p), field_um, size) for im, p in zip(ims, pixel_um)]
+    rs = lambda im: F.interpolate(im[None].float(), (side, side), mode='bilinear', antialias=True, align_corners=False)[0].round().clamp(0, 255).byte()
+    if field_um is not None: return [None if im is None else to_field(im, float(p), field_um, side) for im, p in zip(ims, pixel_um)]
     return [None if im is None else rs(im) for im in ims]
 
 # %% ../nbs/02_images.ipynb #6d2b9e10

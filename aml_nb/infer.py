@@ -11,17 +11,17 @@ from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .image_files import to_rgb
-from .data import list_images
+from .data import list_images, image_table
 from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder, to_field, _field_decode
 from .store import atomic_write, check_artefact, manifest, file_sha256, json_sha, lock, RENAMED, write_csv
 from .data import csv_text
 from .models import load_model, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions
-from .gate import Gate, view_features
+from .gate import Gate, view_features, gate_power_words
 
 # %% auto #0
 __all__ = ['ScoringDataset', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table',
-           'unknown_pixel_words', 'pixel_size_words']
+           'unknown_pixel_words', 'pixel_size_words', 'predict_files']
 
 # %% ../nbs/13_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
@@ -225,7 +225,7 @@ def _rows(self:Predictor, todo:list[str], idx, err, p, s, px=None, assumed=None,
     rows, K = [], len(self.classes)
     for j, i in enumerate(idx.tolist()):
         bad = bool(err[j])
-        ood = [] if s is None else ([None, None] if bad else [round(float(s[j]), 4), int(s[j] > self.gate.threshold)])
+        ood = [] if s is None else ([None, None] if bad else [round(float(s[j]), 4), int(self.gate.flags(s[j]))])
         size = [] if px is None else [float(f'{px[i]:.6g}'), int(assumed[i])]
         rows.append([todo[i], None if bad else self.classes[p[j].argmax()], None if bad else round(float(p[j].max()), 6),
                      *([None] * K if bad else [round(float(v), 6) for v in p[j]]), *ood, *size, err[j] or None, self.model_id, shas[i]])
@@ -350,3 +350,20 @@ def pixel_size_words(predictor:Predictor, preds:pd.DataFrame, # a predictions ta
     "What a reader must know of the pixel sizes `preds` was scored at: how many were assumed, and at what (None: nothing to say)."
     if predictor.resolution is None or 'pixel_um_assumed' not in preds: return None
     return unknown_pixel_words(int(preds.pixel_um_assumed.fillna(0).sum()), len(preds), predictor.resolution.default_pixel_um)
+
+# %% ../nbs/13_infer.ipynb #f8abc46f
+def predict_files(run:Path|str, # a finished run folder (or a model.safetensors file)
+                  images:list, # image files or folders
+                  out:Path|str='predictions.csv', # the CSV to create (or resume, when it holds this model's predictions)
+                  pixel_um:float|None=None, # the pixel size of the cells nothing else gives one
+                  progress:bool=True,
+                  **predictor_kw, # `Predictor` settings: device, batch_size, workers, compile
+                 )->tuple[pd.DataFrame, list[str]]: # the predictions, and what to tell the user
+    "Score image files with a run's model into `out`, and the lines a reader must see."
+    p = Predictor.from_run(run, **predictor_kw)
+    cells = image_table(images, pixel_um)   # each folder's images, with the pixel sizes a sites.csv beside them gives
+    df = p.predict_paths(cells.path.tolist(), out, progress, pixel_um=dict(zip(cells.path, cells.pixel_um)))
+    flagged = f", {int(df.flagged.fillna(0).sum())} flagged (unlike the training cells)" if 'flagged' in df else ''
+    lines = [f"{out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}", pixel_size_words(p, df),
+             gate_power_words(p.gate.meta) if p.gate is not None else None]
+    return df, [l for l in lines if l]

@@ -2,15 +2,17 @@
 
 # %% ../nbs/07_loop.ipynb #d54081ff
 from __future__ import annotations
-import contextlib, time
+import contextlib, math, time
 import numpy as np, torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, SWALR
 from timm.utils import ModelEmaV3
 from tqdm.auto import tqdm
+from sklearn.metrics import balanced_accuracy_score
 
 # %% auto #0
-__all__ = ['EVENTS', 'Callback', 'Loop', 'MixupBatch', 'ClipGrad', 'EMA', 'SWA', 'KeepBest', 'EarlyStop', 'Progress']
+__all__ = ['EVENTS', 'Callback', 'Loop', 'MixupBatch', 'ClipGrad', 'EMA', 'SWA', 'KeepBest', 'EarlyStop', 'Progress',
+           'class_weights', 'lr_factor', 'fit_small']
 
 # %% ../nbs/07_loop.ipynb #5f35006a
 class Callback:
@@ -43,7 +45,12 @@ class Loop:
         self.model, self.opt, self.loss_func, self.batches, self.epochs, self.validate = model, opt, loss_func, batches, epochs, validate
         self.sched, self.autocast, self.world = sched, autocast, world
         self.callbacks = sorted(callbacks, key=lambda c: c.order)
-        self.epoch, self.history, self.stop, self.averaging = 0, [], False, False
+        self.epoch, self.history, self.stop = 0, [], False
+
+    @property
+    def averaging(self)->bool:
+        "Whether a callback is averaging weights this epoch (`SWA`): the epoch's weights are then not a model of their own."
+        return any(getattr(cb, 'averaging', False) for cb in self.callbacks)
 
     def __call__(self, event:str):
         "Run `event` on every callback, in order."
@@ -114,15 +121,15 @@ class SWA(Callback):
     order = 10
     def __init__(self, model:nn.Module, opt:torch.optim.Optimizer, start:int, lr:float):
         self.model, self.opt, self.start, self.lr = model, opt, start, lr
-        self.average, self.sched = AveragedModel(model), None
+        self.average, self.sched, self.averaging = AveragedModel(model), None, False
     def make_sched(self)->SWALR: return SWALR(self.opt, self.lr, anneal_epochs=1)
     def before_epoch(self, loop):
-        loop.averaging = loop.epoch >= self.start
-        if not loop.averaging: return
+        self.averaging = loop.epoch >= self.start
+        if not self.averaging: return
         if self.sched is None: self.sched = self.make_sched()
         loop.sched = None   # the per-step schedule is held while averaging
     def after_epoch(self, loop):
-        if loop.averaging: self.average.update_parameters(self.model); self.sched.step()
+        if self.averaging: self.average.update_parameters(self.model); self.sched.step()
 
 # %% ../nbs/07_loop.ipynb #400ccc96
 class KeepBest(Callback):
@@ -161,8 +168,10 @@ class Progress(Callback):
     "tqdm progress: a bar over each epoch's `steps` and a line per epoch, or (no `steps`) one bar over the epochs."
     order = 60
     def __init__(self, name:str, # what is trained, as the bars and lines call it
-                 steps:int|None=None, lines:bool=True, every:int=20): # a line per epoch; the bar's numbers every `every` steps
-        self.name, self.steps, self.lines, self.every = name, steps, lines and steps is not None, every
+                 steps:int|None=None, lines:bool=True, every:int=20, # a line per epoch; the bar's numbers every `every` steps
+                 monitor:str='val_balanced_accuracy', # the validation metric shown
+                ):
+        self.name, self.steps, self.lines, self.every, self.monitor = name, steps, lines and steps is not None, every, monitor
     def before_fit(self, loop):
         if self.steps is None: self.bar = tqdm(total=loop.epochs, initial=loop.epoch, desc=self.name, unit='epoch', leave=False)
     def before_epoch(self, loop):
@@ -176,13 +185,47 @@ class Progress(Callback):
             self.bar.set_postfix(loss=f'{float(loop.total) / loop.seen:.3f}', lr=f"{loop.opt.param_groups[0]['lr']:.2e}",
                                  img_s=f'{loop.seen * loop.world / (time.perf_counter() - self.t0):.0f}')
     def after_epoch(self, loop):
-        r, val = loop.row, loop.row.get('val_balanced_accuracy')
+        r, val = loop.row, loop.row.get(self.monitor)
         if self.steps is None:
             self.bar.update()
             if val is not None: self.bar.set_postfix(val=f'{val:.3f}')
             return
         self.bar.close()
         if self.lines: tqdm.write(f"{self.name} epoch {r['epoch']}/{loop.epochs}: loss {r['train_loss']:.3f}"
-                                  + (f", val bal. acc. {val:.3f}" if val is not None else '') + f", {r['train_img_per_s']:.0f} img/s")
+                                  + (f", {self.monitor.replace('_', ' ')} {val:.3f}" if val is not None else '') + f", {r['train_img_per_s']:.0f} img/s")
     def after_fit(self, loop):
         if self.steps is None: self.bar.close()
+
+# %% ../nbs/07_loop.ipynb #bc609a5a
+def class_weights(targets:list[int], num_classes:int)->torch.Tensor:
+    "Inverse-frequency weights N / (K n_c), so that each class counts as much as any other."
+    n = torch.bincount(torch.as_tensor(targets), minlength=num_classes).float()
+    if (n == 0).any(): raise ValueError(f"class index {int((n == 0).nonzero()[0])} has no training cells")
+    return len(targets) / (num_classes * n)
+
+def lr_factor(step:int, warmup:int, decay_end:int, floor:float=0.)->float:
+    "Multiplier of the base lr at `step`: linear warmup over `warmup` steps, cosine to `floor` at `decay_end`."
+    if step < warmup: return (step + 1) / warmup
+    t = min(1., (step - warmup) / max(1, decay_end - warmup))
+    return floor + (1 - floor) * .5 * (1 + math.cos(math.pi * t))
+
+# %% ../nbs/07_loop.ipynb #31deb6e0
+def fit_small(net:nn.Module, # trained in place, on its device; `net(*xb)` gives the logits
+              batches, # batches(epoch) -> iterable of (xb, target) on the net's device
+              targets:list[int], # the training targets (the class weights)
+              num_classes:int,
+              epochs:int, steps_per_epoch:int,
+              val_predict=None, # () -> (validation targets, predicted classes): picks the best epoch (None: the last is kept)
+              lr:float=1e-3, # base learning rate (of each parameter group that does not set its own)
+              weight_decay:float=1e-2,
+              groups:list[dict]|None=None, # AdamW parameter groups (default: all of `net`'s parameters)
+              name:str='model', # what the progress bar calls it
+              progress:bool=True)->list[dict]:
+    "Train a small model: class-weighted cross-entropy (smoothing .1), AdamW, warmup + cosine; keep the best validation epoch."
+    dev = next(net.parameters()).device
+    crit = nn.CrossEntropyLoss(weight=class_weights(list(targets), num_classes).to(dev), label_smoothing=.1)
+    opt = torch.optim.AdamW(groups or net.parameters(), lr, weight_decay=weight_decay, foreach=True)
+    steps = epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, max(1, steps // 10), steps))
+    validate = (lambda: dict(val_balanced_accuracy=float(balanced_accuracy_score(*val_predict())))) if val_predict else None
+    return Loop(net, opt, crit, batches, epochs, validate, sched, [KeepBest(net, load=True)] + ([Progress(name)] if progress else [])).fit()

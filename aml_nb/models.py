@@ -105,11 +105,11 @@ def create_model(arch:str, # a timm name of a supported family, e.g. 'convnext_t
     if fam.sized and img_size: kwargs['img_size'] = img_size
     if weights == 'hub':
         if not hub_reachable():
-            raise RuntimeError(f"could not get pretrained weights for {arch}: the model hub is unreachable (offline?); "
+            raise ConnectionError(f"could not get pretrained weights for {arch}: the model hub is unreachable (offline?); "
                                "download them elsewhere and pass the file as weights=PATH")
         try: return timm.create_model(arch, pretrained=True, num_classes=num_classes, **kwargs)
         except Exception as e:
-            raise RuntimeError(f"could not get pretrained weights for {arch} from the hub ({type(e).__name__}); "
+            raise ConnectionError(f"could not get pretrained weights for {arch} from the hub ({type(e).__name__}); "
                                "offline? download them elsewhere and pass the file as weights=PATH") from None
     model = timm.create_model(arch, pretrained=False, num_classes=num_classes, **kwargs)
     return _load_into(model, read_state_dict(weights), weights) if weights else model
@@ -180,7 +180,7 @@ def resolve_device(device:str='auto')->torch.device:
     "The torch device for 'auto' (GPU when there is one), 'cpu', 'cuda' or 'cuda:N'."
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
-    if d.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"device {device!r} asked for, but no CUDA GPU is available")
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but no CUDA GPU is available")
     return d
 
 # %% ../nbs/05_models.ipynb #ef01d952

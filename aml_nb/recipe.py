@@ -117,7 +117,7 @@ def load_preset(name:str|Path)->dict:
     return p
 
 # %% ../nbs/08_recipe.ipynb #c00ab595
-def preset_config(preset:str|Path, arch:str|None=None, **overrides)->TrainConfig:
+def preset_config(preset:str|Path='quick', arch:str|None=None, **overrides)->TrainConfig:
     "The TrainConfig of `preset` for `arch` (default: the preset's first), with `overrides` on top."
     p = load_preset(preset)
     return TrainConfig(**{**preset_settings(p, arch or p['archs'][0]), **overrides})

@@ -215,7 +215,7 @@ def lock(path:Path|str, # a folder or a file about to be written
          wait:float=0, # seconds to wait for a holder to finish before failing (short critical sections)
          folder:bool|None=None, # whether `path` is a folder (default: a path that does not exist is one when it has no suffix)
         ):
-    "Hold the one writer's lock of `path`; a RuntimeError names the process that holds it."
+    "Hold the one writer's lock of `path`; a BlockingIOError names the process that holds it."
     path = Path(path); deadline = time.monotonic() + wait
     if folder is None: folder = path.is_dir() or (not path.exists() and not path.suffix)
     if folder and not path.exists(): path.mkdir(parents=True)   # a folder about to be written: the lock lives inside
@@ -228,7 +228,7 @@ def lock(path:Path|str, # a folder or a file about to be written
             holder = os.pread(fd, 200, 0).decode(errors='replace').strip() or 'another process'
             os.close(fd)
             if time.monotonic() < deadline: time.sleep(.05); continue
-            raise RuntimeError(f"{path}: in use by {holder}; wait for it to finish, or stop it") from None
+            raise BlockingIOError(f"{path}: in use by {holder}; wait for it to finish, or stop it") from None
         if os.path.exists(lp) and os.stat(lp).st_ino == os.fstat(fd).st_ino: break
         os.close(fd)   # the lock file was removed and replaced while we waited: lock the new one
     old = os.pread(fd, 200, 0).decode(errors='replace').strip()
@@ -363,12 +363,13 @@ def folder_bytes(folder:Path)->int:
     return sum(p.stat().st_size for p in Path(folder).rglob('*') if p.is_file())
 
 # %% ../nbs/03_store.ipynb #c2decc0f
-def store_summary(root:Path|str)->pd.DataFrame:
-    "One row per run under `root`: its size, its checkpoint's size (resume state), its derived folders and whether it is sealed."
+def store_summary(runs:Path|str='runs', # the run store
+                 )->pd.DataFrame:
+    "One row per run of the store `runs`: its size, its checkpoint's size (resume state), its derived folders and whether it is sealed."
     rows = []
-    for run in find_runs(root):
+    for run in find_runs(runs):
         ck = folder_bytes(run/'checkpoint') if (run/'checkpoint').exists() else 0
         derived = [k for k in ('fusion', 'mil') if (run/k/'manifest.json').exists()]
-        rows.append(dict(run=str(run.relative_to(root)), mb=folder_bytes(run) / 2**20, checkpoint_mb=ck / 2**20,
+        rows.append(dict(run=str(run.relative_to(runs)), mb=folder_bytes(run) / 2**20, checkpoint_mb=ck / 2**20,
                          derived=', '.join(derived), status=artefact_problem(run) or 'sealed'))
     return pd.DataFrame(rows, columns=['run', 'mb', 'checkpoint_mb', 'derived', 'status'])

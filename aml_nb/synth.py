@@ -298,7 +298,11 @@ def sample_genomics(patients:pd.DataFrame, # from `sample_patients`
 @dataclass
 class CohortConfig:
     "Everything that decides a synthetic cohort's bytes."
-    n_patients:int=80; cells_per_patient:int=20; cell_px:int=128; seed:int=0; difficulty:float=.5 # cell_px: side of the written images
+    n_patients:int=80 # synthetic patients
+    cells_per_patient:int=20 # cells per patient
+    cell_px:int=128 # side of the written images in pixels
+    seed:int=0 # random seed
+    difficulty:float=.5 # 0: textbook hallmarks; 1: hallmarks a third as frequent
     subtype_weights:dict=field(default_factory=lambda: dict(DEFAULT_SUBTYPE_WEIGHTS))
     site_weights:dict=field(default_factory=lambda: dict(DEFAULT_SITE_WEIGHTS))
     include_defining:bool=False
@@ -351,9 +355,9 @@ def read_cohort(root:Path|str)->pd.DataFrame:
     return t
 
 # %% ../nbs/06_synth.ipynb #97c30d25
-def drawn_cell_sample(n:int=36, px:int=96, seed:int=0)->list[Image.Image]:
+def drawn_cell_sample(n:int=36, img_size:int=96, seed:int=0)->list[Image.Image]:
     "`n` drawn cells of every subtype and site, as images, without writing a cohort (for checks such as a gate's power)."
-    cfg, out = CohortConfig(cells_per_patient=4, cell_px=px, seed=seed), []
+    cfg, out = CohortConfig(cells_per_patient=4, cell_px=img_size, seed=seed), []
     subtypes, sites = list(DEFAULT_SUBTYPE_WEIGHTS), list(SITES)
     for k in range(math.ceil(n / cfg.cells_per_patient)):
         out += [Image.fromarray(im) for _, im, _ in cohort_cells(cfg, k, subtypes[k % len(subtypes)], sites[k % len(sites)])]

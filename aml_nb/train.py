@@ -2,7 +2,7 @@
 
 # %% ../nbs/09_train.ipynb #42378cd8
 from __future__ import annotations
-import json, math, os, random, shutil
+import json, os, random, shutil
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -20,19 +20,12 @@ from .images import CellDataset, cell_transforms, BatchAugment, decode_cells, St
 from .store import atomic_write, file_sha256, write_json, record_split, write_csv
 from .models import create_model, save_model, model_norm, resolve_device, world_rank
 from .recipe import TrainConfig, run_config, run_fingerprint, run_resolution
-from .loop import Callback, Loop, MixupBatch, ClipGrad, EMA, SWA, KeepBest, EarlyStop, Progress
+from .loop import Callback, Loop, MixupBatch, ClipGrad, EMA, SWA, KeepBest, EarlyStop, Progress, class_weights, lr_factor
 
 # %% auto #0
-__all__ = ['class_weights', 'epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion', 'lr_factor',
-           'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything',
-           'use_memory', 'Checkpoint', 'predict_loader', 'Trainer', 'train_run']
-
-# %% ../nbs/09_train.ipynb #10b1b9ef
-def class_weights(targets:list[int], num_classes:int)->torch.Tensor:
-    "Inverse-frequency weights N / (K n_c), so that each class counts as much as any other."
-    n = torch.bincount(torch.as_tensor(targets), minlength=num_classes).float()
-    if (n == 0).any(): raise ValueError(f"class index {int((n == 0).nonzero()[0])} has no training cells")
-    return len(targets) / (num_classes * n)
+__all__ = ['epoch_seed', 'EpochSampler', 'WeightedSoftTargetCrossEntropy', 'make_criterion', 'flatten_state', 'unflatten_state',
+           'save_checkpoint', 'load_checkpoint', 'runtime', 'seed_everything', 'use_memory', 'Checkpoint',
+           'predict_loader', 'Trainer', 'train_run']
 
 # %% ../nbs/09_train.ipynb #cd7335a4
 def epoch_seed(seed:int, epoch:int)->int:
@@ -67,13 +60,6 @@ def make_criterion(cfg:TrainConfig, weight:torch.Tensor|None)->nn.Module:
     if cfg.mixup > 0 or cfg.cutmix > 0: return WeightedSoftTargetCrossEntropy(weight) if use_w else SoftTargetCrossEntropy()
     return nn.CrossEntropyLoss(weight=weight if use_w else None, label_smoothing=cfg.label_smoothing)
 
-# %% ../nbs/09_train.ipynb #2e61ed54
-def lr_factor(step:int, warmup:int, decay_end:int, floor:float=0.)->float:
-    "Multiplier of the base lr at `step`: linear warmup over `warmup` steps, cosine to `floor` at `decay_end`."
-    if step < warmup: return (step + 1) / warmup
-    t = min(1., (step - warmup) / max(1, decay_end - warmup))
-    return floor + (1 - floor) * .5 * (1 + math.cos(math.pi * t))
-
 # %% ../nbs/09_train.ipynb #ad5754f9
 def flatten_state(prefix:str, sd:dict, out:dict)->dict:
     "Put the tensors of a (nested) state dict into `out` under `prefix/...`; return the non-tensor rest."
@@ -95,11 +81,11 @@ def unflatten_state(prefix:str, rest:dict, tensors:dict)->dict:
     return out
 
 # %% ../nbs/09_train.ipynb #cd4877a7
-def save_checkpoint(folder:Path, parts:dict[str, dict], info:dict)->Path:
-    "Atomically write state dicts `parts` and `info` as `ckpt_eNNN.safetensors` + `checkpoint.json`."
+def save_checkpoint(folder:Path, states:dict[str, dict], info:dict)->Path:
+    "Atomically write state dicts `states` and `info` as `ckpt_eNNN.safetensors` + `checkpoint.json`."
     folder.mkdir(parents=True, exist_ok=True)
     tensors, rest = {}, {}
-    for name, sd in parts.items(): rest[name] = flatten_state(name, sd, tensors)
+    for name, sd in states.items(): rest[name] = flatten_state(name, sd, tensors)
     f = folder/f"ckpt_e{info['epoch']:03d}.safetensors"
     atomic_write(f, lambda p: save_file(tensors, str(p)))
     side = dict(info, tensors=f.name, sha256=file_sha256(f), state=rest)
@@ -256,11 +242,11 @@ class Trainer:
         "The `Loop` with the recipe as callbacks: Mixup/CutMix, clipping, EMA, SWA, keep-best, early stopping, checkpoints, progress."
         cfg, main = self.cfg, self.rank == 0
         self.keep = KeepBest(self.eval_model)
-        parts = [MixupBatch(self.mixup) if self.mixup else None, ClipGrad(cfg.clip_grad) if cfg.clip_grad else None, self.ema, self.swa, self.keep,
+        callbacks = [MixupBatch(self.mixup) if self.mixup else None, ClipGrad(cfg.clip_grad) if cfg.clip_grad else None, self.ema, self.swa, self.keep,
                  EarlyStop(cfg.patience, verbose=main) if cfg.patience else None, Checkpoint(self),
                  Progress(cfg.arch, self.steps_per_epoch) if self.progress and main else None]
         self.loop = Loop(self.net, self.opt, self.criterion, self.epoch_batches, cfg.epochs, self.validate, self.sched,
-                         [p for p in parts if p is not None] + self.callbacks, self.autocast, self.world)
+                         [c for c in callbacks if c is not None] + self.callbacks, self.autocast, self.world)
 
     def epoch_batches(self, epoch:int):
         "An epoch's training batches as the loop takes them, `((x,), y)`, seeded by (seed, epoch), channels_last on GPU."
@@ -315,15 +301,15 @@ class Trainer:
 @patch
 def state(self:Trainer)->tuple[dict, dict]:
     "The run's state: tensors by part, and the JSON-able rest."
-    parts = dict(model=self.model.state_dict(), opt=self.opt.state_dict())
-    if self.swa: parts['swa'] = self.swa.average.state_dict()
-    if self.ema: parts['ema'] = self.ema.state_dict()
-    if self.keep.epoch >= 0 and self.keep.state is not None: parts['best'] = self.keep.state
+    states = dict(model=self.model.state_dict(), opt=self.opt.state_dict())
+    if self.swa: states['swa'] = self.swa.average.state_dict()
+    if self.ema: states['ema'] = self.ema.state_dict()
+    if self.keep.epoch >= 0 and self.keep.state is not None: states['best'] = self.keep.state
     keep = lambda s: {k: s.__dict__[k] for k in ('last_epoch', '_step_count', '_last_lr', 'base_lrs')}   # the counters; the lambdas are rebuilt
     info = dict(epoch=len(self.history), history=self.history, best=[self.keep.score, self.keep.epoch], sched=keep(self.sched),
                 swa_sched=keep(self.swa.sched) if self.swa and self.swa.sched else None, config=asdict(self.cfg), classes=self.classes,
                 fingerprint=self.fingerprint)
-    return parts, info
+    return states, info
 
 # %% ../nbs/09_train.ipynb #c04a6d37
 @patch
@@ -331,20 +317,20 @@ def restore(self:Trainer)->bool:
     "Continue from the run folder's checkpoint when it was made by this very run; discard one made from anything else."
     ck = load_checkpoint(self.out/'checkpoint')
     if ck is None: return False
-    info, parts = ck
+    info, states = ck
     if info.get('fingerprint') != self.fingerprint:
         if self.rank == 0:
             print(f"discarding the checkpoint in {self.out/'checkpoint'}: it was made from other settings (recipe, data or split); training anew")
             shutil.rmtree(self.out/'checkpoint')
         return False
-    self.model.load_state_dict(parts['model'])
+    self.model.load_state_dict(states['model'])
     if info['swa_sched'] is not None: self.swa.sched = self.swa.make_sched()
-    self.opt.load_state_dict(parts['opt'])
+    self.opt.load_state_dict(states['opt'])
     self.sched.__dict__.update(info['sched'])
     if info['swa_sched'] is not None: self.swa.sched.__dict__.update(info['swa_sched'])
-    if 'swa' in parts: self.swa.average.load_state_dict(parts['swa'])
-    if 'ema' in parts: self.ema.load_state_dict(parts['ema'])
-    self.keep.state, (self.keep.score, self.keep.epoch) = parts.get('best'), info['best']
+    if 'swa' in states: self.swa.average.load_state_dict(states['swa'])
+    if 'ema' in states: self.ema.load_state_dict(states['ema'])
+    self.keep.state, (self.keep.score, self.keep.epoch) = states.get('best'), info['best']
     self.loop.epoch, self.loop.history = info['epoch'], info['history']
     return True
 
@@ -369,7 +355,6 @@ def final_model(self:Trainer)->tuple[nn.Module, str]:
 def fit(self:Trainer, resume:bool=True)->dict:
     "Train (continuing from a checkpoint when `resume`), write the run folder, return a summary."
     cfg, main = self.cfg, self.rank == 0
-    self.make_loop()
     if resume: self.restore()
     self.loop.fit()
     model, chosen = self.final_model()

@@ -15,7 +15,7 @@ import argparse, json, os, platform, re, statistics, time
 from pathlib import Path
 import pandas as pd
 from aml_nb.server import app_server
-from aml_nb.server import choose, options   # shared with the browser tests
+from aml_nb.browser import choose, options   # shared with the browser tests
 
 # Counts finished script runs: Streamlit marks its app element with data-test-script-state running / notRunning.
 COUNTER = """

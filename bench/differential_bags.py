@@ -13,7 +13,7 @@ import argparse, json, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from aml_nb.evaluate import read_predictions
-from aml_nb.report import differential, NOT_WHITE, BLAST
+from aml_nb.differential import differential, NOT_WHITE, BLAST
 from sklearn.metrics import confusion_matrix
 
 

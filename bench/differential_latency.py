@@ -15,7 +15,7 @@ from aml_nb.server import app_server
 import tempfile
 from aml_nb.data import write_real_cells
 from aml_nb.image_files import IMAGE_EXTS
-from aml_nb.server import settle   # shared with the browser tests
+from aml_nb.browser import settle   # shared with the browser tests
 
 
 def cells_zip(files:list[Path], out:Path)->Path:

@@ -23,7 +23,8 @@ a.add_argument('--chromium', default='/usr/bin/chromium'); a = a.parse_args()
 from aml_nb.data import write_real_cells
 from aml_nb.images import colour_transfer, cell_colours, zoom, decode_cells
 from aml_nb.reference_model import install_reference
-from aml_nb.server import app_server, settle, choose
+from aml_nb.server import app_server
+from aml_nb.browser import settle, choose
 from aml_nb.store import load_runs
 
 work = Path(tempfile.mkdtemp(prefix='aml_nb_pixel_'))

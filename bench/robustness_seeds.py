@@ -5,7 +5,7 @@
 import json, re, sys
 from pathlib import Path
 import pandas as pd
-from aml_nb.experiments import robustness_table
+from aml_nb.robustness import robustness_table
 
 prefix = Path(sys.argv[1]); parts = []
 for f in sorted(prefix.parent.glob(prefix.name + '*.json')):

@@ -13,7 +13,7 @@ import numpy as np, torch
 from aml_nb.infer import Predictor, default_workers
 from aml_nb.store import run_cells
 from aml_nb.images import decode_cells
-from aml_nb.experiments import shift_context, _imaged, _widths, SHIFTS
+from aml_nb.robustness import shift_context, _imaged, _widths, SHIFTS
 from aml_nb.evaluate import shift_metrics
 
 a = argparse.ArgumentParser(); a.add_argument('runs', nargs='+'); a.add_argument('--out', default='bench/results/resolution_cpu/size_view.json'); a = a.parse_args()

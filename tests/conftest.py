@@ -78,7 +78,7 @@ def _build_run_store(d:Path, cohort, real_small):
     from aml_nb.mil import mil_run
     compare(cohort, d/'compare', 'quick', progress=False, **TINY)
     ablate(cohort, d/'ablation', 'convnext_atto', 'quick', ['no_mixup', 'no_balance'], progress=False, **TINY)
-    fuse_run(d/'compare'/'convnext_atto-s0', cohort.attrs['root'] + '/patients.csv', epochs=5, bags=2, progress=False)
+    fuse_run(d/'compare'/'convnext_atto-s0', cohort.attrs['root'] + '/patients.csv', epochs=5, subsets=2, progress=False)
     mil_run(d/'compare'/'resnet18-s0', epochs=5, progress=False)
     compare(real_small, d/'real', 'quick', archs=['resnet18'], progress=False, **(TINY | dict(img_size=64, epochs=3, batch_size=32)))
     from aml_nb.synth import generate_cohort   # a synthetic-cohort model at the demo's 64 px that has learnt something (the OOD tests)

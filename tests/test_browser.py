@@ -6,7 +6,7 @@ on the `make demo` run store and writes the README's pictures to docs/screenshot
 import asyncio, json, os, re, shutil, tempfile, threading, time
 from pathlib import Path
 import pytest
-from aml_nb.server import choose, settle
+from aml_nb.browser import choose, settle
 from conftest import worker_port
 
 pytestmark = pytest.mark.xdist_group('browser')   # one worker runs them all: the module's dashboard and browser start once

@@ -4,7 +4,7 @@ import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
-from aml_nb.report import differential, share_interval, adjusted_shares, _boot_adjusted, blast_words, cells_to_decide
+from aml_nb.differential import differential, share_interval, adjusted_shares, _boot_adjusted, blast_words, cells_to_decide
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')

@@ -39,8 +39,8 @@ def _chapters():
 
 
 # Definitions whose example cannot run in a notebook, and where it runs instead.
-RUN_ELSEWHERE = {('24_demo', 'run_demo'): 'bench/demo_first_minute.py (the whole job, timed, from a fresh clone)',
-                 ('23_server', 'settle'): 'tests/test_browser.py and tests/test_trust.py (a real Chromium)'}
+RUN_ELSEWHERE = {('25_demo', 'run_demo'): 'bench/demo_first_minute.py (the whole job, timed, from a fresh clone)',
+                 ('28_browser', 'settle'): 'tests/test_browser.py and tests/test_trust.py (a real Chromium)'}
 
 
 def test_every_definition_is_followed_by_an_example_that_uses_it():

@@ -116,7 +116,7 @@ def test_predict_reads_sites_csv_beside_the_images_and_names_the_unknown(res_run
 
 
 def test_differential_applies_it_and_counts_the_unknown(res_run, real_small, tmp_path):
-    from aml_nb.report import write_differential
+    from aml_nb.differential import write_differential
     from aml_nb.infer import Predictor
     files, sizes = _folder_with_sites(real_small, tmp_path/'cells')
     tab = write_differential(res_run, [tmp_path/'cells'], tmp_path/'d.csv', progress=False, workers=0)

@@ -235,7 +235,7 @@ def test_a_comparison_with_a_retrained_run_is_not_shown_stale(cohort, tmp_path, 
     tiny = dict(img_size=32, epochs=1, batch_size=16, workers=0)
     compare(cohort, tmp_path/'cmp', 'quick', archs=['resnet18'], progress=False, **tiny)
     write_report(tmp_path/'cmp', tmp_path/'ok')   # fine while it matches its runs
-    fuse_run(tmp_path/'cmp'/'resnet18-s0', cohort.attrs['root'] + '/patients.csv', epochs=2, bags=2, progress=False)
+    fuse_run(tmp_path/'cmp'/'resnet18-s0', cohort.attrs['root'] + '/patients.csv', epochs=2, subsets=2, progress=False)
     run_experiment(cohort, TrainConfig('resnet18', seed=7, **tiny), tmp_path/'cmp'/'resnet18-s0', force=True, progress=False)
     with pytest.raises(ValueError, match='its run resnet18-s0 changed since'): write_report(tmp_path/'cmp', tmp_path/'stale')
     with pytest.raises(ValueError, match='changed since'): write_report(tmp_path/'cmp'/'resnet18-s0'/'fusion', tmp_path/'stale_fusion')

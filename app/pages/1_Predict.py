@@ -1,17 +1,17 @@
 "Predict: upload cells; their classes, heatmaps and flags; a differential with a review queue (cell types) or the patient-level call (subtypes); reports."
 import streamlit as st
 from common import header, store, pick_run, no_runs, predictor, mil_predictor, synthetic_note
-from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, patient_call, suggest_run, session_memo, image_key,
+from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir,
-                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown)
-from aml_nb.report import (differential, blast_words, count_words, run_confusion, differential_rows, display_copy, near_chance, patient_report_html,
-                           differential_html)
+                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown, reviewed, review_choices)
+from aml_nb.differential import differential, blast_words, count_words, run_confusion, differential_rows, differential_html
+from aml_nb.report import display_copy, near_chance, patient_report_html
 from aml_nb.charts import readable
 from aml_nb.data import csv_text
 from aml_nb.explain import overlay
 from aml_nb.image_files import load_rgb, read_upload, expand_uploads, UPLOAD_TYPES
-from aml_nb.mil import mil_of
+from aml_nb.mil import mil_of, patient_call
 
 header('Predict')
 runs, _ = store()
@@ -79,7 +79,7 @@ if images:
     call = None
     ik = image_key(images)
     reviews = {i: st.session_state.get(f'review_{ik}_{i}') for i in range(len(images))}
-    reviews = {i: v for i, v in reviews.items() if v and v != 'not reviewed'}
+    reviews = reviewed(reviews)
     if cell_types:   # a differential, never a diagnosis from a cell type
         conf = session_memo(st.session_state, ('confusion', run['path']), lambda: run_confusion(run['path'], pred.classes))
         d = differential(reviewed_predictions(r, names, reviews, originals), pred.classes, conf)
@@ -133,7 +133,7 @@ if images:
         if r['flagged'][i]: lines.insert(0, '**unlike the cells this model was trained on**')
         if i in weights: lines.append(f"attention weight in the patient-level call: {weights[i]:.2f}")
         c3.markdown('\n'.join(lines))
-        if cell_types: c3.selectbox('review: confirm or re-label', ['not reviewed', *pred.classes], key=f'review_{ik}_{i}')
+        if cell_types: c3.selectbox('review: confirm or re-label', review_choices(pred.classes), key=f'review_{ik}_{i}')
     if not cell_types:   # a cell-type model's report is its differential (above)
         st.divider()
         label = st.text_input('label for the report (optional; nothing else identifies the patient in it)', key='report_label')

@@ -4,8 +4,9 @@ import streamlit as st
 from common import header, store, pick_run, no_runs, synthetic_note
 from aml_nb.dashboard import runs_dir, mil_table, run_label, store_tables, shown
 from aml_nb.experiments import run_row
+from aml_nb.evaluate import METRIC_LEVELS
 from aml_nb.charts import (fig_metrics, fig_per_class_recall, fig_confusion, fig_roc, fig_training_time, fig_inference_speed, fig_ablation, readable,
-                           robustness_rows, robustness_single_site, fig_robustness)
+                           robustness_tables, robustness_single_site, fig_robustness, METRICS, ROBUSTNESS_METRICS, ABLATION_COLUMNS)
 from aml_nb.fairness import single_site_words
 from aml_nb.store import find_artefacts, read_json
 
@@ -21,7 +22,7 @@ tabs = dict(zip(views, st.tabs(views, key='view', on_change='rerun')))   # only 
 
 if tabs['models'].open:
     with tabs['models']:
-        metric = st.selectbox('metric', ['balanced_accuracy', 'accuracy', 'f1_macro'], format_func=lambda m: m.replace('_', ' '), key='metric')
+        metric = st.selectbox('metric', METRICS, format_func=lambda m: m.replace('_', ' '), key='metric')
         st.subheader('all runs, best first')
         st.plotly_chart(fig_metrics(rows, by='run', metric=metric), key='metrics_all')
         c1, c2 = st.columns(2)
@@ -41,7 +42,7 @@ if tabs['ablation and bias mitigation'].open:
             if stale: st.warning(f"Not shown: {shown(stale)}. Run the ablation again to update it."); continue
             tab = pd.DataFrame(d['table'])
             st.plotly_chart(fig_ablation(tab), key=f'abl_{folder}')
-            st.dataframe(readable(tab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi', 'min_recall']]), hide_index=True)
+            st.dataframe(readable(tab[ABLATION_COLUMNS]), hide_index=True)
             st.markdown('**bias mitigation, before and after**')
             st.dataframe(readable(pd.DataFrame(d['mitigation'])), hide_index=True)
         if not found: st.info("No ablation in this store. Run one with `aml-nb ablate --data DATA --out runs/ablation`.")
@@ -50,11 +51,11 @@ if tabs['robustness'].open:
         st.caption("Each run's test cells again, under another lab's colours and imaging scale (its pixel size given, or withheld), stain "
                    "amounts and optics (`aml-nb robustness RUN` adds this to a run made before it). A silent miss is a blast neither called a "
                    "blast nor flagged.")
-        rob = robustness_rows(runs, run_label)
+        rob = robustness_tables(runs, run_label)
         if words := single_site_words(robustness_single_site(runs)): st.warning(shown(words))
         if rob.empty: st.info('No run of this store has a robustness.json yet: `aml-nb robustness RUN...`')
         else:
-            metric = st.selectbox('figure', [c for c in ('balanced_accuracy', 'silent_misses', 'silent_false_blasts', 'flagged', 'silent_errors') if c in rob],
+            metric = st.selectbox('figure', [c for c in ROBUSTNESS_METRICS if c in rob],
                                   format_func=lambda m: m.replace('_', ' '), key='rob_metric')
             st.plotly_chart(fig_robustness(rob, metric), key='rob_fig')
             st.dataframe(readable(rob.set_index(['run', 'shift']).reset_index()), hide_index=True, key='rob_table')
@@ -78,7 +79,7 @@ if studies and tabs['tuning studies'].open:
 if tabs['one model in detail'].open:
     with tabs['one model in detail']:
         run = pick_run(runs, 'model')
-        level = st.radio('level', [k for k in ('cell', 'patient_mean', 'patient_vote') if k in run['metrics']], horizontal=True, key='level',
+        level = st.radio('level', [k for k in METRIC_LEVELS if k in run['metrics']], horizontal=True, key='level',
                          format_func=lambda k: dict(cell='cells', patient_mean='patients (mean of cells)', patient_vote='patients (vote of cells)')[k])
         c1, c2 = st.columns(2)
         c1.plotly_chart(fig_confusion(run, level), key='confusion')

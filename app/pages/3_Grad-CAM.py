@@ -3,7 +3,7 @@ from pathlib import Path
 import streamlit as st
 from common import header, store, no_runs, predictor, synthetic_note
 from aml_nb.dashboard import (shown, predict_and_explain, session_memo, image_key, cell_names, held_out_predictions, cam_methods, cam_caption,
-                              localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label, cell_view)
+                              localisation_table, same_data, data_sets, data_set_name, select_cells, run_verdict, run_label, cell_view, is_known)
 from aml_nb.explain import overlay, localisation_score
 from aml_nb.charts import readable
 
@@ -48,7 +48,7 @@ for col, rp in zip(cols, chosen):
     score = localisation_score(cams[0], mask)
     col.image(overlay(cell, cams[0]), caption=f"{shown(Path(rp).name)}: predicted {shown(said)} ({probs[0].max():.0%}); true {shown(row.label)}")
     col.caption(cam_caption(method, tgt or said, cams[0]))
-    if score['energy_cell'] == score['energy_cell']:
+    if is_known(score['energy_cell']):
         col.caption(f"share of the heatmap on the cell {score['energy_cell']:.0%}, on the nucleus {score['energy_nucleus']:.0%}; peak on the cell: "
                     f"{'yes' if score['pointing_game'] else 'no'}")
     col.caption(run_verdict(run)[1])

@@ -3,10 +3,11 @@ import pandas as pd
 import streamlit as st
 from common import header, fusion_predictor
 from aml_nb.dashboard import (shown, runs_dir, best_fused, fusion_example, fused_models, fusion_patients,
-                              analyse_cells, patient_call, session_memo, image_key, run_verdict,
-                              load_run_of_fusion, kept_cells)
+                              analyse_cells, session_memo, image_key, run_verdict,
+                              load_run_of_fusion, kept_cells, profile_fields)
+from aml_nb.mil import patient_call
 from aml_nb.report import display_copy, patient_report_html, is_synthetic
-from aml_nb.charts import fusion_rows, fig_fusion, fig_sources, readable
+from aml_nb.charts import fusion_rows, fig_fusion, fig_sources, readable, FUSION_CHART_LEVELS
 from aml_nb.image_files import load_rgb, read_upload, check_uploads, UPLOAD_TYPES
 from aml_nb.fusion import find_fusions
 from aml_nb.store import read_json
@@ -24,7 +25,7 @@ meta = read_json(fdir/'fusion.json'); rows = fusion_rows(fdir)
 run = load_run_of_fusion(fdir)   # None when its run is gone: the fusion still answers, without the patient report
 if run and is_synthetic(run): st.info("This fusion's image model was trained on the built-in **synthetic cohort**: drawings of cells, not patients.")
 st.caption(f"Genomics: {meta['genomics']}; {meta['match']['with_genomics']} of {meta['match']['patients']} patients have a profile.")
-level = st.radio('level', ['patient', 'cell'], horizontal=True, key='level')
+level = st.radio('level', FUSION_CHART_LEVELS, horizontal=True, key='level')
 st.plotly_chart(fig_fusion(rows, level), key='fusion_chart')
 st.dataframe(readable(rows), hide_index=True, key='fusion_table')
 
@@ -49,12 +50,12 @@ else:
         except ValueError as e: st.error(shown(e))
     st.markdown('genomic profile (leave unknown what was not measured)')
     cols = st.columns(4)
-    for i, (c, f) in enumerate(fp.encoder.schema.items()):
-        box = cols[i % 4]
-        if f.kind in ('binary', 'category'):
-            v = box.selectbox(c, ['unknown', *(('0', '1') if f.kind == 'binary' else f.values)], key=f'g_{c}', help=f.doc)
-            profile[c] = '' if v == 'unknown' else v
-        else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f"{f.doc}; {f.lo:g} to {f.hi:g} {f.unit}")
+    for i, f in enumerate(profile_fields(fp.encoder.schema)):
+        box, c = cols[i % 4], f['column']
+        if f['choices']:
+            v = box.selectbox(c, f['choices'], key=f'g_{c}', help=f['doc'])
+            profile[c] = '' if v == f['choices'][0] else v
+        else: profile[c] = box.text_input(c, key=f'g_{c}', placeholder='unknown', help=f['doc'])
 cells_of = lambda ims: session_memo(st.session_state, ('mm_cells', str(fdir), image_key(ims)), lambda: analyse_cells(fp.predictor, ims))
 if images and fp.predictor.gate is not None and (n_flagged := int(cells_of(images)['flagged'].sum())):
     st.warning(f"{n_flagged} of {len(images)} cell(s) are flagged: **unlike the cells the image model was trained on**; they are left out "
