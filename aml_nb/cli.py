@@ -57,7 +57,7 @@ def command(name:str, # the words after `aml-nb`: 'train', or a group and its su
 
 CHOICES_OF = dict(layout=Names('data', 'READERS', 'auto'), shifts=Names('robustness', 'SHIFTS'), method=Names('explain', 'CAM_METHODS'),
                   fusions=Names('fusion', 'FUSIONS'), levels=Names('fusion', 'LEVELS'), heads=Names('mil', 'HEADS'),
-                  variants=Names('experiments', 'ABLATIONS')) # a parameter of this name takes its values from this registry
+                  variants=Names('experiments', 'ABLATIONS'), precision=Names('models', 'PRECISIONS')) # a parameter of this name takes its values from this registry
 
 def package_object(where:str):
     "The object of aml_nb named 'module.name' or 'module.Class.method'."
@@ -263,8 +263,8 @@ def cmd_tune(a):
 
 # %% ../nbs/26_cli.ipynb #b42843e5
 def _scoring_options(p):
-    "How images are scored: batch, workers, device (`Predictor`'s own settings)."
-    _params(p, 'infer.Predictor', 'batch_size', 'workers', 'device', batch_size='images per batch', device="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    "How images are scored: batch, workers, device, precision (`Predictor`'s own settings)."
+    _params(p, 'infer.Predictor', 'batch_size', 'workers', 'device', 'precision', batch_size='images per batch', device="'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 def _predict_options(p):
     p.add_argument('run', help='a finished run folder (or a model.safetensors file)'); p.add_argument('images', nargs='+', help='image files or folders')
@@ -274,7 +274,7 @@ def _predict_options(p):
 def cmd_predict(a):
     "Score images with a run's model."
     from aml_nb.infer import predict_files
-    print('\n'.join(predict_files(a.run, a.images, a.out, a.pixel_um, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile)[1]))
+    print('\n'.join(predict_files(a.run, a.images, a.out, a.pixel_um, device=a.device, batch_size=a.batch_size, workers=a.workers, compile=a.compile, precision=a.precision)[1]))
 
 # %% ../nbs/26_cli.ipynb #6edbe620
 def _differential_options(p):
@@ -288,7 +288,7 @@ def _differential_options(p):
 def cmd_differential(a):
     "Count each patient's cells by type, with the blast share among white cells, into a CSV."
     from aml_nb.differential import write_differential, differential_lines
-    tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, duplicates=a.count_duplicates, device=a.device, batch_size=a.batch_size, workers=a.workers)
+    tab = write_differential(a.run, a.cells, a.out, a.patients, pixel_um=a.pixel_um, duplicates=a.count_duplicates, device=a.device, batch_size=a.batch_size, workers=a.workers, precision=a.precision)
     print('\n'.join(differential_lines(tab, a.count_duplicates)))
     print(f"wrote {a.out} ({tab.patient_id.nunique()} patient(s)); context only, not a diagnosis")
 
@@ -313,7 +313,7 @@ def _fuse_options(p):
     p.add_argument('--genomics', required=True, help='per-patient CSV or Parquet keyed by patient_id (see the schema in the README)')
     p.add_argument('--out', help='folder to create (default: RUN/fusion)'); _derived_options(p, 'fusion.fuse_run')
     p.add_argument('--schema', help='JSON schema of the genomic columns (default: the built-in one)')
-    _params(p, 'fusion.fuse_run', 'fusions', 'levels', 'end_to_end', 'epochs', epochs='fusion training epochs')
+    _params(p, 'fusion.fuse_run', 'fusions', 'levels', 'end_to_end', 'epochs', 'precision', epochs='fusion training epochs')
 
 @command('fuse', "tabular-only vs image-only vs fused (images + genomics) on a run's split", _fuse_options, ['fusion.fuse_run'])
 def cmd_fuse(a):
@@ -322,7 +322,7 @@ def cmd_fuse(a):
     from aml_nb.report import fusion_lines
     from aml_nb.genomics import load_schema
     tab = fuse_run(a.run, a.genomics, a.out, a.data, tuple(a.fusions), tuple(a.levels), a.end_to_end, a.epochs,
-                   schema=load_schema(a.schema) if a.schema else None, device=a.device, seed=a.seed, force=a.force)
+                   schema=load_schema(a.schema) if a.schema else None, device=a.device, seed=a.seed, force=a.force, precision=a.precision)
     print(fusion_lines(tab))
 
 # %% ../nbs/26_cli.ipynb #f57d2096
@@ -351,7 +351,7 @@ def _robustness_options(p):
     p.add_argument('run', nargs='+', help='sealed run folders'); p.add_argument('--data', help="the runs' images, if they moved")
     _choice(p, '--shifts', Names('robustness', 'SHIFTS'), 'shifts to score', unset='all that apply', nargs='+')
     p.add_argument('--cells', help="score these labelled cells (any layout: another lab's, say) instead of the run's test split; needs --out")
-    p.add_argument('--out', help='JSON file to write the scores of --cells to'); _pixel_option(p)
+    p.add_argument('--out', help='JSON file to write the scores of --cells to'); _pixel_option(p); _params(p, 'experiments.add_robustness', 'precision')
 
 @command('robustness', "score runs' test cells under another lab's stain, scanner and optics (writes RUN/robustness.json)", _robustness_options, ['experiments.add_robustness', 'robustness.write_robustness'])
 def cmd_robustness(a):
@@ -360,7 +360,8 @@ def cmd_robustness(a):
     from aml_nb.robustness import write_robustness, robustness_table
     if a.cells and (not a.out or len(a.run) > 1): raise ValueError("--cells needs --out and one run")
     for run in a.run:
-        rob = write_robustness(run, a.cells, a.out, a.shifts, a.pixel_um) if a.cells else add_robustness(run, a.data, a.shifts, pixel_um=a.pixel_um)
+        rob = (write_robustness(run, a.cells, a.out, a.shifts, a.pixel_um, precision=a.precision) if a.cells else
+               add_robustness(run, a.data, a.shifts, pixel_um=a.pixel_um, precision=a.precision))
         print(f"{run}: {rob['cells']} cells" + (f" from {a.cells}" if a.cells else " (its test split)") + f"; written to {a.out or Path(run)/'robustness.json'}")
         print(robustness_table(rob).round(3).to_string(index=False))
 
@@ -385,13 +386,13 @@ def _mil_options(p):
     p.add_argument('run', help='a finished run with patients (its model embeds the cells)')
     p.add_argument('--genomics', help='per-patient CSV or Parquet to join at patient level')
     _params(p, 'mil.mil_run', 'heads'); p.add_argument('--out', help='folder to create (default: RUN/mil)'); _derived_options(p, 'mil.mil_run')
-    _params(p, 'mil.mil_run', 'epochs', epochs='MIL training epochs')
+    _params(p, 'mil.mil_run', 'epochs', 'precision', epochs='MIL training epochs')
 
 @command('mil', "patient-level attention MIL on a run's split, against the plain average and the vote", _mil_options, ['mil.mil_run'])
 def cmd_mil(a):
     "Patient-level attention MIL on a run's split, against the plain average and the vote."
     from aml_nb.mil import mil_run
-    rows = mil_run(a.run, a.genomics, a.heads, a.out, a.data, a.epochs, seed=a.seed, device=a.device, force=a.force)
+    rows = mil_run(a.run, a.genomics, a.heads, a.out, a.data, a.epochs, seed=a.seed, device=a.device, force=a.force, precision=a.precision)
     f = lambda m: rows[m].map('{:.3f}'.format) + ' [' + rows[f'{m}_lo'].map('{:.2f}'.format) + ', ' + rows[f'{m}_hi'].map('{:.2f}'.format) + ']'
     print(rows.assign(patient=f('patient_balanced_accuracy'), gain=f('gain_vs_mean'))[['aggregation', 'patient', 'gain', 'patients']].rename(
         columns=dict(patient='patient bal. acc [95% CI]', gain='gain vs mean [paired 95% CI]')).to_string(index=False))

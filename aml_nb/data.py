@@ -395,11 +395,14 @@ def image_table(src:Path|str|list, # folders (their images, recursively) and ima
                 pixel_um:float|None=None, # the pixel size of the cells nothing else gives one
                )->pd.DataFrame: # path, site, pixel_um, pixel_from (label empty), one row per image, in the order given
     "The images of files and folders as an unlabelled CellTable, each with its site and pixel size (`sites.csv` in a folder given or beside a file given, the built-in sources' table, `pixel_um`)."
-    parts, seen = [], set()
+    runs, seen = [], set()   # (folder whose sites.csv applies, its images): files given one by one in one folder make one run
     for s in src if isinstance(src, (list, tuple)) else [src]:
         s = Path(os.path.abspath(s)); paths = [p for p in list_images(s) if p not in seen]; seen.update(paths)
-        if paths: parts.append(assign_sites(cell_table([dict(path=p, label='') for p in paths]), s if s.is_dir() else s.parent, pixel_um))
-    return pd.concat(parts, ignore_index=True)
+        root = s if s.is_dir() else s.parent
+        if not paths: continue
+        if runs and runs[-1][0] == root and not s.is_dir(): runs[-1][1].extend(paths)   # one table per folder, not per file: 9,000 files in seconds
+        else: runs.append((root, paths))
+    return pd.concat([assign_sites(cell_table([dict(path=p, label='') for p in paths]), root, pixel_um) for root, paths in runs], ignore_index=True)
 
 # %% ../nbs/01_data.ipynb #7367a647
 def _split_units(units:pd.Series, # one label per unit (patient or cell), indexed by the unit id

@@ -76,6 +76,7 @@ def run_demo(cohort:str='data/demo', # folder for the synthetic cohort (created,
              preset:str='quick', # training preset
              port:int=8501, # dashboard port (the next free one if busy)
              app:bool=True, # start the dashboard
+             precision:str='auto', # models on a CPU: 'auto' (bf16 on its matrix units where measured faster), 'fp32' or 'bf16'
             )->int: # 0, or the dashboard's exit code once it stops
     "The end-to-end demo on the built-in real cells and the synthetic cohort: the dashboard first, the rest as it lands."
     asked, port = port, free_port(port) if app else None
@@ -94,7 +95,7 @@ def run_demo(cohort:str='data/demo', # folder for the synthetic cohort (created,
     cells = write_real_cells(owned_folder(real))   # never into a folder of the user's files
     print(f"real cells: {len(cells)} cells, {cells.label.nunique()} classes, in {real}")
     if ref := demo_reference(real_arch, real_epochs, preset, cells, runs): print(f"the shipped real-cell model: {ref}", flush=True)
-    server = app_server(runs, port, runs/'.aml_nb-app.log', timeout=120) if port else nullcontext((None, None))
+    server = app_server(runs, port, runs/'.aml_nb-app.log', timeout=120, precision=precision) if port else nullcontext((None, None))
     with server as (url, proc):
         if url: print(f"aml_nb dashboard: {url}  (runs: {runs.resolve()}); the rest of the demo lands there as it is computed. "
                       "Ctrl-C stops both; a re-run resumes.", flush=True)
@@ -102,22 +103,22 @@ def run_demo(cohort:str='data/demo', # folder for the synthetic cohort (created,
         t = split_table(generate_cohort(cohort, cell_px=96), seed=0)
         print(format_summary(summarize(t)))
         steps.start('real cells: a cell-type model')
-        tab = compare(cells, runs/'real', preset, archs=[real_arch], explain=24, epochs=real_epochs)
+        tab = compare(cells, runs/'real', preset, archs=[real_arch], explain=24, epochs=real_epochs, precision=precision)
         print(tab[['arch', 'balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
         steps.start('synthetic cohort: ConvNeXt vs ResNet vs ViT')
-        tab = compare(t, runs/'compare', preset, explain=24)
+        tab = compare(t, runs/'compare', preset, explain=24, precision=precision)
         print(tab[['arch', 'balanced_accuracy', 'patient_balanced_accuracy', 'min_recall', 'train_seconds']].to_string(index=False))
         steps.start('ablation of the recipe')
         arch = load_preset(preset)['archs'][0]   # ConvNeXt: the paper's model
-        ab = ablate(t, runs/'ablation', arch, preset, DEMO_VARIANTS, full=runs/'compare'/f'{arch}-s0')
+        ab = ablate(t, runs/'ablation', arch, preset, DEMO_VARIANTS, full=runs/'compare'/f'{arch}-s0', precision=precision)
         print(ab[['variant', 'balanced_accuracy', 'delta', 'delta_lo', 'delta_hi']].to_string(index=False))
         steps.start('genomic fusion, per compared model')
         for run in find_runs(runs/'compare'):
             print(f"-- {run.name}", flush=True)
-            print(fusion_lines(fuse_run(run, Path(cohort)/'patients.csv', data=cohort, levels=DEMO_FUSION_LEVELS)))
+            print(fusion_lines(fuse_run(run, Path(cohort)/'patients.csv', data=cohort, levels=DEMO_FUSION_LEVELS, precision=precision)))
         steps.start('patient-level MIL, per compared model')
         for run in find_runs(runs/'compare'):
-            r = mil_run(run, data=cohort)
+            r = mil_run(run, data=cohort, precision=precision)
             print(f"-- {run.name}: " + '; '.join(f"{x.aggregation} {x.patient_balanced_accuracy:.2f}" for x in r.itertuples()), flush=True)
         steps.finish()
         print("fairness: see the Fairness page, or runs/*/fairness.json", flush=True)

@@ -19,6 +19,7 @@ from .fairness import fairness_report, fit_tau, mitigation_table
 from .gate import Gate, gate_power
 from .infer import Predictor, predict_table, default_workers
 from .explain import localisation_summary
+from .models import resolve_precision, model_arch
 from .robustness import robustness
 
 # %% auto #0
@@ -63,7 +64,7 @@ def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
 
 # %% ../nbs/16_experiments.ipynb #f8b51393
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->Gate:
-    "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', and its measured power."
+    "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', its measured power, and the precisions it holds under."
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
     e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells', tr.get('pixel_um'))
@@ -84,6 +85,12 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
             if p['caught'][p['worst']] > power['caught'][power['worst']]:
                 gate, power = alt, p | dict(why=power['why'], fallback=fallback, caught_without_fallback=power.get('caught_without_fallback', power['caught']))
     gate.meta['power'] = power
+    gate.meta['precision'] = predictor.precision   # what its thresholds, and the run's recorded answers, were made in
+    other = resolve_precision('auto', model_arch(predictor.model), 'predict', predictor.img_size, predictor.dev)   # what `auto` would choose here
+    if other != predictor.precision:   # verified on the validation cells: a Predictor answers in it only if it holds (`Gate.holds_under`)
+        f = predictor.at_precision(other).gate_paths(va.path.tolist(), progress, f'gate features of the validation cells ({other})', va.get('pixel_um'))
+        same = (predictor.head(torch.as_tensor(f['embedding'])).argmax(1) == predictor.head(torch.as_tensor(e_va['embedding'])).argmax(1)).float().mean()
+        gate.meta['verified'] = {other: dict(flagged=float(gate.flag(f).mean()), same_class=float(same))}
     return gate
 
 # %% ../nbs/16_experiments.ipynb #e08009d4
@@ -130,10 +137,10 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
         unseal(out)
         if force and (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
         summary = train_run(table, cfg, out, progress=progress, callbacks=callbacks, **extra)
-        predictor = Predictor.from_run(out/'model.safetensors', device=cfg.device, workers=min(cfg.workers, default_workers()), batch_size=max(64, cfg.batch_size))
+        predictor = Predictor.from_run(out/'model.safetensors', precision=cfg.precision, device=cfg.device, workers=min(cfg.workers, default_workers()), batch_size=max(64, cfg.batch_size))
         predictor.gate = fit_gate(predictor, table, progress=progress); predictor.gate.save(out)
         metrics, fairness = evaluate_run(predictor, table, out, progress)
-        metrics.update(train=summary, inference_img_per_s=inference_speed(predictor))
+        metrics.update(train=summary, inference_img_per_s=inference_speed(predictor), precision=predictor.precision)   # what it was scored in
         write_json(out/'metrics.json', metrics); write_json(out/'fairness.json', fairness)
         write_json(out/'robustness.json', robustness(predictor, table[table.split == 'test'], progress=progress))
         if explain:
@@ -193,6 +200,7 @@ def add_robustness(run:Path|str, # a sealed run
                    data:Path|str|None=None, # its images, if they moved
                    shifts:list[str]|None=None, progress:bool=True,
                    pixel_um:float|None=None, # the pixel size of its test cells that have none
+                   precision:str='auto', # of its model on a CPU (`Predictor`)
                   )->dict:
     "Score a sealed run's test split under SHIFTS into its `robustness.json` and seal it again (same identity)."
     run = Path(run)
@@ -203,7 +211,7 @@ def add_robustness(run:Path|str, # a sealed run
         if artefact_problem(run): (run/'robustness.json').unlink(missing_ok=True); seal(run, 'run')   # all else intact: sealed again without it
         table = run_cells(run, data)
         if pixel_um is not None: table['pixel_um'] = table.pixel_um.fillna(pixel_um)
-        rob = robustness(Predictor.from_run(run, workers=default_workers()), table[table.split == 'test'], shifts, progress=progress)
+        rob = robustness(Predictor.from_run(run, workers=default_workers(), precision=precision), table[table.split == 'test'], shifts, progress=progress)
         write_json(run/'robustness.json', rob); seal(run, 'run')   # the old manifest stays valid until the new one replaces it
     return rob
 

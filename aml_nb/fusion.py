@@ -160,6 +160,7 @@ class FusionInputs:
     has_gen:np.ndarray # (n,) whether that patient has a profile
     encoder:GenomicEncoder
     match:dict # patients with and without a profile
+    precision:str='fp32' # what the embeddings were computed in (`Predictor.precision`)
 
     @property
     def split(self)->np.ndarray: return self.table.split.to_numpy()
@@ -178,11 +179,13 @@ class FusionInputs:
         return FusionData(pe, self.encoder.transform(pg), has_profile(pg).to_numpy(), label.loc[who].map({c: i for i, c in enumerate(self.classes)}).to_numpy()), who
 
 def fusion_inputs(run:Path, g:pd.DataFrame, # a sealed run and a validated genomic table (`read_genomics`)
-                  data:Path|str|None=None, schema:dict|None=None, device:str='auto', progress:bool=True)->FusionInputs:
+                  data:Path|str|None=None, schema:dict|None=None, device:str='auto', progress:bool=True,
+                  precision:str='auto', # of the image model on a CPU (`Predictor`)
+                 )->FusionInputs:
     "The run's cells with their embeddings and their patients' encoded profiles (encoder fitted on training patients)."
     table = run_cells(run, data)
     if table.patient_id.isna().any(): raise ValueError(f"{run}: fusion needs patients; the run's cells have no patient_id")
-    predictor = Predictor.from_run(run, device=device, workers=0)
+    predictor = Predictor.from_run(run, device=device, workers=0, precision=precision)
     match = match_patients(g, table)
     if progress: print(f"genomics for {match['with_genomics']} of {match['patients']} patients; "
                        f"{len(match['genomics_without_images'])} profile(s) without images ignored")
@@ -190,7 +193,7 @@ def fusion_inputs(run:Path, g:pd.DataFrame, # a sealed run and a validated genom
     gp = g.reindex(table.patient_id.astype(str))   # each cell's patient's profile (NaN where none)
     train_pts = table.patient_id[table.split == 'train'].astype(str)
     enc = GenomicEncoder(schema).fit(g.loc[g.index.isin(train_pts) & has_profile(g)])
-    return FusionInputs(table, predictor.classes, emb, probs, g, enc.transform(gp), has_profile(gp).to_numpy(), enc, match)
+    return FusionInputs(table, predictor.classes, emb, probs, g, enc.transform(gp), has_profile(gp).to_numpy(), enc, match, predictor.precision)
 
 # %% ../nbs/20_fusion.ipynb #eaae284f
 def _scored(inp:FusionInputs, probs:dict, **cols)->dict:
@@ -299,7 +302,8 @@ def write_fusion(out:Path, preds:dict[str, dict], models:dict, inp:FusionInputs,
     tab = pd.DataFrame(rows)
     write_csv(out/'fusion.csv', tab)
     write_json(out/'fusion.json', dict(kind='fusion', run=run.name, run_path=str(run.resolve()), genomics=inp.g.attrs.get('source'),
-                                       genomics_sha=genomics_sha(inp.g), settings=settings, match=inp.match, classes=classes, rows=rows))
+                                       genomics_sha=genomics_sha(inp.g), settings=settings, match=inp.match, classes=classes, rows=rows,
+                                       precision=inp.precision))   # what the embeddings were computed in: said, not part of the settings (like the device)
     seal(out, 'fusion', made_from=run_identity(run))
     return tab
 
@@ -313,13 +317,14 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
              end_to_end:bool=False, # also fine-tune the image model with the fusion head (cell level; slow on CPU)
              epochs:int=60, hidden:int=64, modality_dropout:float=.3, subsets:int=8,
              schema:dict|None=None, device:str='auto', seed:int=0, force:bool=False, progress:bool=True,
+             precision:str='auto', # of the image model's embeddings on a CPU (`Predictor`): recorded, not a setting (as the device is not)
             )->pd.DataFrame: # the comparison table
     "Train and evaluate tabular-only, image-only and fused predictors on a run's split; write the comparison."
     for name, given, allowed in (('fusions', fusions, FUSIONS), ('levels', levels, LEVELS)):
         if bad := [v for v in given if v not in allowed]: raise ValueError(f"{name} must be among {allowed}, not {bad}")
     run = check_artefact(run); out = Path(out) if out else run/'fusion'
     settings = dict(fusions=list(fusions), levels=list(levels), end_to_end=end_to_end, epochs=epochs, hidden=hidden,
-                    modality_dropout=modality_dropout, bags=subsets, seed=seed, format=FUSION_FORMAT)
+                    modality_dropout=modality_dropout, bags=subsets, seed=seed, format=FUSION_FORMAT)   # 'bags': the key folders made before recorded, kept so they still match
     g = read_genomics(genomics, schema)   # a bad table is refused before anything is written
     owned_folder(out)
     with lock(out):
@@ -330,7 +335,7 @@ def fuse_run(run:Path|str, # a finished aml_nb run (its model gives the image si
             why = "other settings or another genomic table"
         if (out/'manifest.json').exists() and progress: print(f"{out}: computing again ({'asked to' if force else why})")
         unseal(out)
-        inp = fusion_inputs(run, g, data, schema, device, progress)
+        inp = fusion_inputs(run, g, data, schema, device, progress, precision)
         models, preds = {}, {}
         models['tabular'], preds['tabular'] = fit_tabular(inp)
         preds['image'] = _scored(inp, {s: inp.img_probs[inp.split == s] for s in ('val', 'test')}, modalities={'val': 'image', 'test': 'image'})
@@ -358,7 +363,9 @@ class FusionPredictor:
     "Image-only, genomics-only and fused predictions for one new patient, from a fusion folder."
     def __init__(self, fusion_dir:Path|str, # written by `fuse_run`
                  model:str='fused_attention_patient', # which fused model of the folder
-                 device:str='auto'):
+                 device:str='auto',
+                 precision:str='auto', # of the run's model on a CPU (`Predictor`)
+                ):
         self.dir = check_artefact(fusion_dir); run = run_of_fusion(self.dir)
         why = stale(self.dir, run)
         if why: raise ValueError(f"{self.dir}: {why}; compute the fusion again (aml-nb fuse)")
@@ -366,7 +373,7 @@ class FusionPredictor:
         if not (self.dir/model/'model.safetensors').exists():
             have = [p.parent.name for p in self.dir.glob('fused_*/model.safetensors')]
             raise ValueError(f"{self.dir}: no fused model {model!r}; this folder has {have}")
-        self.predictor = Predictor.from_run(run, device=device, workers=0)
+        self.predictor = Predictor.from_run(run, device=device, workers=0, precision=precision)
         self.dev, self.classes = self.predictor.dev, self.predictor.classes
         self.encoder = GenomicEncoder.from_json(read_json(self.dir/'encoder.json'))
         self.tabular = TabularModel.from_json(read_json(self.dir/'tabular'/'model.json'))
@@ -374,9 +381,9 @@ class FusionPredictor:
         self.net, self.net_info = load(self.dir/model/'model.safetensors'); self.net.to(self.dev); self.model = model
 
     @classmethod
-    def from_run(cls, run:Path|str, model:str='fused_attention_patient', device:str='auto')->FusionPredictor:
+    def from_run(cls, run:Path|str, model:str='fused_attention_patient', device:str='auto', precision:str='auto')->FusionPredictor:
         "A fused model of a run's own fusion folder (`RUN/fusion`), as `Predictor.from_run` gives its cell model."
-        return cls(Path(run)/'fusion', model, device)
+        return cls(Path(run)/'fusion', model, device, precision)
 
     @torch.inference_mode()
     def predict(self, images:list|None=None, # PIL images of the patient's cells

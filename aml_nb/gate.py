@@ -2,7 +2,7 @@
 
 # %% ../nbs/12_gate.ipynb #ae8ba4ea
 from __future__ import annotations
-import json
+import json, math
 from pathlib import Path
 import numpy as np, torch
 from sklearn.covariance import LedoitWolf
@@ -15,8 +15,8 @@ from .images import stained_diameter
 from .models import embed, middle_layer, pool, pixel_stats, model_norm
 
 # %% auto #0
-__all__ = ['VIEWS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'View', 'view_features', 'conformal_threshold', 'principal_precision',
-           'Gate', 'gate_power', 'gate_power_words']
+__all__ = ['VIEWS', 'SAME_ANSWERS', 'MIN_CLASS_CELLS', 'GATE_FLOOR', 'View', 'view_features', 'conformal_threshold',
+           'principal_precision', 'Gate', 'gate_power', 'gate_power_words']
 
 # %% ../nbs/12_gate.ipynb #c8aa3558
 @dataclass(frozen=True)
@@ -43,9 +43,10 @@ def view_features(model:torch.nn.Module, x:torch.Tensor, # a model and a batch a
     try: e = embed(model, x)
     finally:
         for h in hooks: h.remove()
-    mean, std = (torch.tensor(v, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for v in model_norm(model))
-    rgb = (x * std + mean).clamp(0, 1)
-    return {k: v.take(rgb if v.rgb else x, e, tapped.get(k)) for k, v in VIEWS.items()}, e
+    with torch.autocast(x.device.type, enabled=False):   # the input's own views (pixels, size) in float32, whatever precision the model ran in
+        mean, std = (torch.tensor(v, device=x.device, dtype=torch.float32).view(1, -1, 1, 1) for v in model_norm(model))
+        rgb = (x.float() * std + mean).clamp(0, 1)
+        return {k: v.take(rgb if v.rgb else x.float(), e.float(), None if tapped.get(k) is None else tapped[k].float()).float() for k, v in VIEWS.items()}, e
 
 # %% ../nbs/12_gate.ipynb #9a4c1f3e
 def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validation) cells
@@ -57,6 +58,7 @@ def conformal_threshold(scores:np.ndarray, # scores of in-distribution (validati
     return float(v[min(k, len(v)) - 1])
 
 # %% ../nbs/12_gate.ipynb #551621e9
+SAME_ANSWERS = .995 # share of validation cells another precision must give the same class for a run to answer in it (`Gate.holds_under`)
 MIN_CLASS_CELLS = 20 # validation cells a class needs for a threshold of its own (fewer: the threshold of all cells)
 
 def principal_precision(xc:np.ndarray, # centred features (cells, dims)
@@ -115,6 +117,13 @@ class Gate:
     def flag(self, feats:dict)->np.ndarray:
         "Whether each cell is beyond its class's threshold (unlike the training cells)."
         return self.flags(self.score(feats))
+
+    def holds_under(self, precision:str)->bool:
+        "Whether its run answers as fitted at `precision`: fitted under it, or verified on its validation cells -- the same class for `SAME_ANSWERS` of them and flags within its false-alarm rate, each to one binomial standard error."
+        if precision == self.meta.get('precision', 'fp32'): return True   # gates fitted before precisions: in fp32
+        v, n = (self.meta.get('verified') or {}).get(precision), max(int(self.meta.get('val_cells', 1)), 1)
+        se = lambda p: math.sqrt(p * (1 - p) / n)   # a few hundred cells cannot tell 99.4% from 99.5%
+        return v is not None and v['same_class'] >= SAME_ANSWERS - se(SAME_ANSWERS) and v['flagged'] <= self.false_alarm + se(self.false_alarm)
 
     @classmethod
     def fit(cls, train:dict, y:np.ndarray, # training features per view, and their class indices

@@ -2,7 +2,7 @@
 
 # %% ../nbs/13_infer.ipynb #23262efa
 from __future__ import annotations
-import csv, hashlib, io, os, time
+import copy, csv, hashlib, io, os, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -15,7 +15,7 @@ from .data import list_images, image_table
 from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder, to_field, _field_decode
 from .store import atomic_write, check_artefact, manifest, file_sha256, json_sha, lock, RENAMED, write_csv
 from .data import csv_text
-from .models import load_model, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
+from .models import load_model, model_arch, family, resolve_precision, cpu_autocast, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions
 from .gate import Gate, view_features, gate_power_words
 
@@ -68,12 +68,20 @@ class Predictor:
                  model_id:str|None=None, # fingerprint of the weights (default: computed from the model)
                  gate:Gate|None=None, # out-of-distribution gate of the run, if it has one
                  decoder:str='auto', # JPEGs: 'pil' on the workers, 'torchvision' where the model runs (nvJPEG), 'auto': torchvision on a GPU
+                 precision:str='auto', # on a CPU: 'bf16' on its matrix units, 'fp32', or 'auto' (bf16 where measured faster and the run verified it keeps its answers: `resolve_precision`, `Gate.holds_under`)
                 ):
         self.dev = resolve_device(device); self.gpu = self.dev.type == 'cuda'
         self.classes, self.img_size, self.batch_size, self.amp = list(classes), img_size, batch_size, amp
         self.workers = default_workers() if workers is None else workers
         self.model_id = model_id or weights_id(model)
-        self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.gpu else torch.preserve_format)
+        arch = model_arch(model)
+        want = resolve_precision(precision, arch, 'predict', img_size, self.dev)
+        if gate is None: self.precision = 'fp32' if precision == 'auto' else want   # `auto` needs a run that verified it keeps the answers
+        elif gate.holds_under(want): self.precision = want
+        else:   # the run's own precision: its gate's, and its recorded answers' (fp32 where this processor has no bf16 units)
+            own = gate.meta.get('precision', 'fp32'); self.precision = own if resolve_precision(own, arch, 'predict', img_size, self.dev) == own else 'fp32'
+        self.channels_last = self.gpu or (self.precision == 'bf16' and arch is not None and family(arch).channels_last)
+        self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.channels_last else torch.preserve_format)
         self.net = torch.compile(self.model) if compile else self.model
         self.mean, self.std, self.stain_norm = *model_norm(model), model_stain(model)   # the run's stain normalisation, in every path below
         self.resolution = model_resolution(model)   # the run's physical resolution: every cell brought to it first (None: whole images)
@@ -116,30 +124,45 @@ class Predictor:
         return cls(model, info['classes'], info['img_size'], model_id=mid, gate=gate, **kwargs)
 
     def _to_device(self, x:torch.Tensor)->torch.Tensor:
+        "A batch on the device, normalised (and stain-normalised) in float32 -- never under the model's autocast."
         x = x.to(self.dev, non_blocking=True)
         if x.dtype == torch.uint8: x = normalize(x, self.mean, self.std, self.stain_norm)   # a quarter of the bytes crossed the bus
-        return x.contiguous(memory_format=torch.channels_last) if self.gpu else x
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def autocast(self):
+        "The context of the model's forward pass: bf16 on a GPU (`amp`), or on a CPU's matrix units (`precision`)."
+        return torch.autocast('cuda', torch.bfloat16, enabled=self.amp) if self.gpu else cpu_autocast(self.precision)
 
     @torch.inference_mode()
     def predict_tensor(self, x:torch.Tensor)->torch.Tensor:
         "Probabilities for a batch (B, 3, H, W) of normalised float images, or of uint8 cells (normalised on the device)."
-        with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
-            return self.net(self._to_device(x)).float().softmax(-1)
+        x = self._to_device(x)
+        with model_lock(self.model):
+            if self.gpu or self.precision == 'fp32':
+                with self.autocast(): return self.net(x).float().softmax(-1)
+            with self.autocast(): e = embed(self.model, x)
+            return self.head(e)
 
     @torch.inference_mode()
     def features_tensor(self, x:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
         "Pooled embeddings (B, D) and probabilities (B, K) for a batch as `predict_tensor` takes (fusion, MIL, the OOD gate)."
-        with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
-            e = embed(self.model, self._to_device(x))
-            return e.float(), self.model.get_classifier()(e).float().softmax(-1)
+        x = self._to_device(x)
+        with model_lock(self.model):
+            with self.autocast(): e = embed(self.model, x)
+            return e.float(), self.head(e)
+
+    def head(self, e:torch.Tensor)->torch.Tensor:
+        "Probabilities from embeddings: the classifier in float32 on a CPU (bf16 logits would turn near-ties), under `amp` on a GPU."
+        with torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
+            return self.model.get_classifier()(e if self.gpu else e.float()).float().softmax(-1)
 
     @torch.inference_mode()
     def gate_features(self, x:torch.Tensor)->tuple[dict, np.ndarray]:
         "The features the out-of-distribution gate reads (every one of `VIEWS`) and the probabilities of a batch."
         x = self._to_device(x)
-        with model_lock(self.model), torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
-            f, e = view_features(self.model, x)
-            p = self.model.get_classifier()(e).float().softmax(-1)
+        with model_lock(self.model):
+            with self.autocast(): f, e = view_features(self.model, x)
+            p = self.head(e)
         return {k: v.float().cpu().numpy() for k, v in f.items()}, p.cpu().numpy()
 
     def score_tensor(self, x:torch.Tensor)->tuple[np.ndarray, np.ndarray|None]:
@@ -307,6 +330,13 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
         if bad: raise ValueError(bad[0])
         e, p = self.features_tensor(x); emb.append(e.cpu()); prob.append(p.cpu())
     return torch.cat(emb).numpy(), torch.cat(prob).numpy()
+
+# %% ../nbs/13_infer.ipynb #f3824558
+@patch
+def at_precision(self:Predictor, precision:str, # 'fp32' or 'bf16'
+                )->Predictor:
+    "The same Predictor (model, gate, settings) computing in `precision` on a CPU; its gate is not held to it (for fitting or verifying a gate)."
+    p = copy.copy(self); p.precision = precision; return p
 
 # %% ../nbs/13_infer.ipynb #8f3a2c61
 @patch

@@ -142,13 +142,15 @@ def load_mil(path:Path|str)->tuple[MILNet, dict]:
 
 # %% ../nbs/19_mil.ipynb #247563ff
 def mil_inputs(run:Path, g:pd.DataFrame|None=None, # a sealed run, and a validated genomic table (`read_genomics`) or None
-               data:Path|str|None=None, device:str='auto', progress:bool=True)->dict:
+               data:Path|str|None=None, device:str='auto', progress:bool=True,
+               precision:str='auto', # of the run's model on a CPU (`Predictor`)
+              )->dict:
     "The run's split cells, their embeddings and cell probabilities, and (with `g`) each patient's encoded profile."
     table = run_cells(run, data)
     if table.patient_id.isna().any(): raise ValueError(f"{run}: MIL needs patients; the run's cells have no patient_id")
-    predictor = Predictor.from_run(run, device=device, workers=0)
+    predictor = Predictor.from_run(run, device=device, workers=0, precision=precision)
     emb, probs = predictor.embed_paths(table.path.tolist(), progress, pixel_um=table.get('pixel_um'))   # at the run's resolution, from each cell's pixel size
-    out = dict(table=table, classes=predictor.classes, emb=emb, probs=probs, gen=None, encoder=None)
+    out = dict(table=table, classes=predictor.classes, emb=emb, probs=probs, gen=None, encoder=None, precision=predictor.precision)
     if g is not None:
         pts = table.patient_id.astype(str).unique(); train = table.patient_id[table.split == 'train'].astype(str).unique()
         enc = GenomicEncoder().fit(g.loc[g.index.isin(train) & has_profile(g)])
@@ -225,6 +227,7 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
             out:Path|str|None=None, # default RUN/mil
             data:Path|str|None=None, # the run's images, when they moved
             epochs:int=80, hidden:int=128, seed:int=0, device:str='auto', force:bool=False, progress:bool=True,
+            precision:str='auto', # of the run's model's embeddings on a CPU (`Predictor`): recorded, not a setting (as the device is not)
            )->pd.DataFrame: # MIL against mean and vote on the test patients
     "Train and evaluate patient-level MIL on a run's split; write `RUN/mil` (or `out`), sealed with the run's identity."
     run = check_artefact(run); out = Path(out) if out else run/'mil'
@@ -239,7 +242,7 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
             why = "other settings"
         if (out/'manifest.json').exists() and progress: print(f"{out}: computing again ({'asked to' if force else why})")
         unseal(out)
-        inp = mil_inputs(run, g, data, device, progress)
+        inp = mil_inputs(run, g, data, device, progress, precision)
         train, val, test = (split_bags(inp, s) for s in ('train', 'val', 'test'))
         gen_dim = len(inp['encoder'].names) if inp['encoder'] else 0
         net = MILNet(inp['emb'].shape[1], len(inp['classes']), heads, hidden, gen_dim=gen_dim)
@@ -262,7 +265,7 @@ def mil_run(run:Path|str, # a finished run: its model embeds the cells
         if inp['encoder']: write_json(out/'encoder.json', inp['encoder'].to_json())
         save_mil(net, out/'model.safetensors', classes=classes)
         by_type = attention_by_cell_type(att_cells) if 'cell_type' in att_cells and att_cells.cell_type.notna().any() else None
-        write_json(out/'mil.json', dict(kind='mil', run=run.name, settings=settings, classes=classes, rows=rows.to_dict('records'),
+        write_json(out/'mil.json', dict(kind='mil', run=run.name, settings=settings, classes=classes, rows=rows.to_dict('records'), precision=inp['precision'],
                                         attention_by_cell_type=None if by_type is None else by_type.to_dict('records')))
         seal(out, 'mil', made_from=run_identity(run))
     return rows
@@ -281,19 +284,21 @@ def find_mils(root:Path|str)->list[Path]:
 # %% ../nbs/19_mil.ipynb #d72f4bca
 class MILPredictor:
     "A patient-level prediction, with each cell's attention, from a MIL folder and its run's model."
-    def __init__(self, mil_dir:Path|str, device:str='auto'):
+    def __init__(self, mil_dir:Path|str, device:str='auto',
+                 precision:str='auto', # of the run's model on a CPU (`Predictor`)
+                ):
         self.dir = check_artefact(mil_dir); run = self.dir.parent
         why = stale(self.dir, run)
         if why: raise ValueError(f"{self.dir}: {why}; train the MIL model again (aml-nb mil)")
-        self.predictor = Predictor.from_run(run, device=device, workers=0)
+        self.predictor = Predictor.from_run(run, device=device, workers=0, precision=precision)
         self.net, self.info = load_mil(self.dir/'model.safetensors'); self.net.to(self.predictor.dev)
         self.classes = self.info['classes']
         self.encoder = GenomicEncoder.from_json(read_json(self.dir/'encoder.json')) if (self.dir/'encoder.json').exists() else None
 
     @classmethod
-    def from_run(cls, run:Path|str, device:str='auto')->MILPredictor:
+    def from_run(cls, run:Path|str, device:str='auto', precision:str='auto')->MILPredictor:
         "The MIL model of a run (its `mil` folder), as `Predictor.from_run` gives its cell model."
-        return cls(Path(run)/'mil', device)
+        return cls(Path(run)/'mil', device, precision)
 
     def predict(self, images:list, # PIL images of the patient's cells
                 profile:dict|None=None, # column -> raw value (used when the model was trained with genomics)

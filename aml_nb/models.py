@@ -2,7 +2,7 @@
 
 # %% ../nbs/05_models.ipynb #cb0723f9
 from __future__ import annotations
-import json, os, threading, weakref
+import json, os, re, threading, weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -13,10 +13,11 @@ from .images import IMAGENET_MEAN, IMAGENET_STD, StainNorm, Resolution
 from .store import atomic_write, file_sha256
 
 # %% auto #0
-__all__ = ['FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'vit_reshape', 'Family', 'family', 'read_state_dict', 'hub_reachable',
-           'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'pixel_stats', 'embed',
-           'model_norm', 'model_stain', 'model_resolution', 'model_lock', 'resolve_device', 'world_rank',
-           'save_weights', 'weights_info', 'save_model', 'model_info', 'load_model']
+__all__ = ['CPU_BF16', 'FAMILIES', 'ARCHS', 'MIN_CAM_GRID', 'PRECISIONS', 'vit_reshape', 'Family', 'family', 'read_state_dict',
+           'hub_reachable', 'create_model', 'cam_target_layers', 'cam_reshape', 'middle_layer', 'pool', 'pixel_stats',
+           'embed', 'model_norm', 'model_stain', 'model_resolution', 'model_lock', 'resolve_device', 'cpu_bf16',
+           'resolve_precision', 'cpu_autocast', 'model_arch', 'world_rank', 'save_weights', 'weights_info',
+           'save_model', 'model_info', 'load_model']
 
 # %% ../nbs/05_models.ipynb #c7de5b05
 def vit_reshape(model:nn.Module)->Callable:
@@ -35,11 +36,20 @@ class Family:
     cam_reshape:Callable|None=None # model -> reshape_transform, for token models
     sized:bool=False # the model must be built for its input size (ViT position embeddings)
     search:tuple=() # ((setting, low, high), ...): where its tuning ranges differ from the common ones (`aml_nb.tune`)
+    cpu_bf16:tuple=() # ((path, smallest side), ...): where bf16 on a CPU's matrix units was measured faster than fp32 with the same answers ('predict', 'train'; `bench/cpu_bf16_*.py`)
+    channels_last:bool=True # under bf16 on a CPU, run it channels-last (convolutions; a ViT is faster contiguous)
 
-FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16, lambda m: m.stages[-2])), lambda m: m.stages[1]),
-            Family('resnet', ('resnet',), ((32, lambda m: m.layer4[-1]), (16, lambda m: m.layer3[-1])), lambda m: m.layer2),
+# Measured on 2-core Xeons with AMX (bench/BENCHMARKS.md, "bf16 on this CPU's matrix units"): scoring 1.3-3.5x faster for
+# every family, training 1.3-2.2x for ResNets from 64 px and 0.9x (slower) for ConvNeXt and ViT; below 64 px not measured.
+CPU_BF16 = dict(resnet=(('predict', 64), ('train', 64)), convnext=(('predict', 64),), vit=(('predict', 64),)) # family -> where `auto` uses bf16 on a CPU
+
+FAMILIES = [Family('convnext', ('convnext',), ((32, lambda m: m.stages[-1]), (16, lambda m: m.stages[-2])), lambda m: m.stages[1],
+                   cpu_bf16=CPU_BF16['convnext']),
+            Family('resnet', ('resnet',), ((32, lambda m: m.layer4[-1]), (16, lambda m: m.layer3[-1])), lambda m: m.layer2,
+                   cpu_bf16=CPU_BF16['resnet']),
             Family('vit', ('vit_',), ((16, lambda m: m.blocks[-1].norm1),), lambda m: m.blocks[len(m.blocks) // 2], vit_reshape, sized=True,
-                   search=(('lr', 1e-4, 2e-3), ('drop_path', 0., .25)))]   # patch16 ViTs: from scratch a ViT diverges where a CNN is fine
+                   search=(('lr', 1e-4, 2e-3), ('drop_path', 0., .25)),   # patch16 ViTs: from scratch a ViT diverges where a CNN is fine
+                   cpu_bf16=CPU_BF16['vit'], channels_last=False)]
 
 # %% ../nbs/05_models.ipynb #11286452
 ARCHS = ['convnext_atto', 'convnext_femto', 'convnext_pico', 'convnext_nano', 'convnext_tiny', 'convnext_small', 'convnext_base',
@@ -182,6 +192,36 @@ def resolve_device(device:str='auto')->torch.device:
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but no CUDA GPU is available")
     return d
+
+# %% ../nbs/05_models.ipynb #a467adb3
+PRECISIONS = ('auto', 'fp32', 'bf16') # how a model runs on a CPU (`resolve_precision`)
+
+def cpu_bf16()->bool:
+    "Whether this processor has bf16 matrix units (`amx_bf16` or `avx512_bf16` among its flags); AML_NB_CPU_BF16=0 says it has none."
+    if os.environ.get('AML_NB_CPU_BF16', '1') == '0': return False
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return bool(re.search(r'\b(amx_bf16|avx512_bf16)\b', flags))
+
+def resolve_precision(precision:str, # one of PRECISIONS
+                      arch:str|None, # the model's timm name (None: not a family of aml_nb: `auto` is fp32)
+                      path:str, # 'predict' (scoring, embeddings, the gate) or 'train'
+                      img_size:int, # the model's input side
+                      device='cpu')->str:
+    "'bf16' or 'fp32': what a model runs in on a CPU for `path` (on a GPU: 'fp32', the recipe's `amp` decides)."
+    if precision not in PRECISIONS: raise ValueError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if torch.device(device).type != 'cpu' or precision == 'fp32' or not cpu_bf16(): return 'fp32'
+    if precision == 'bf16': return 'bf16'
+    at = dict(family(arch).cpu_bf16).get(path) if arch and any(arch.startswith(f.prefixes) for f in FAMILIES) else None
+    return 'bf16' if at is not None and img_size >= at else 'fp32'
+
+def cpu_autocast(precision:str):
+    "The context a model's forward pass runs in on a CPU at `precision` (a no-op for fp32)."
+    return torch.autocast('cpu', torch.bfloat16, enabled=precision == 'bf16')
+
+def model_arch(model:nn.Module)->str|None:
+    "The timm name of a model (None when it has none)."
+    return (getattr(model, 'pretrained_cfg', None) or {}).get('architecture')
 
 # %% ../nbs/05_models.ipynb #ef01d952
 def world_rank()->tuple[int, int]:

@@ -11,7 +11,7 @@ from .image_files import image_size
 from .data import split_hash
 from .images import aug_strength, JPEG_DECODERS, STAIN_NORMS, Resolution   # the registries CHOICES names
 from .store import json_sha, cells_sha
-from .models import family, FAMILIES
+from .models import family, FAMILIES, PRECISIONS
 
 # %% auto #0
 __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'CHOICES', 'QUICK_ARCHS', 'PAPER_ARCHS', 'REFERENCE', 'PER_FAMILY', 'PRESETS',
@@ -22,7 +22,7 @@ __all__ = ['BALANCE', 'OPTIMIZERS', 'LOADERS', 'CHOICES', 'QUICK_ARCHS', 'PAPER_
 BALANCE = ('none', 'sampler', 'loss', 'both')
 OPTIMIZERS = ('adamw', 'sgd')
 LOADERS = ('auto', 'memory', 'stream')
-CHOICES = dict(optimizer='OPTIMIZERS', balance='BALANCE', stain_norm='STAIN_NORMS', loader='LOADERS', decoder='JPEG_DECODERS')   # setting -> the registry (in this module) of its allowed values
+CHOICES = dict(optimizer='OPTIMIZERS', balance='BALANCE', stain_norm='STAIN_NORMS', loader='LOADERS', decoder='JPEG_DECODERS', precision='PRECISIONS')   # setting -> the registry (in this module) of its allowed values
 
 @dataclass
 class TrainConfig:
@@ -53,8 +53,9 @@ class TrainConfig:
     drop_path:float=0. # stochastic depth (timm drop_path_rate)
     patience:int=0 # stop after this many epochs without a better validation balanced accuracy; 0: never
     weights:str|None=None # initial weights: a checkpoint file or 'hub' (None: from scratch)
-    amp:bool=True # bf16 autocast on GPU (fp32 on CPU)
-    channels_last:bool=True # channels_last memory format on GPU
+    amp:bool=True # bf16 autocast on GPU
+    precision:str='auto' # on a CPU: 'bf16' on its matrix units, 'fp32', or 'auto' (bf16 where measured faster for the family and side: `models.resolve_precision`)
+    channels_last:bool=True # channels_last memory format on GPU (and under bf16 on a CPU, for convolutions)
     compile:bool=False # torch.compile the model
     workers:int=2 # DataLoader workers: decoding (and, when streaming, augmentation); capped by the CPUs available
     loader:str='auto' # how cells reach the model ('memory': decode once, augment batches on the device; 'stream': decode and augment per cell in workers; 'auto': memory when it fits)
@@ -174,7 +175,7 @@ def resolution_words(config:dict)->str:
             + (f"{r['unknown_cells']} cell(s) without a pixel size were taken to be at {r['default_pixel_um']:g} µm" if r['unknown_cells'] else "every cell had its pixel size"))
 
 # %% ../nbs/08_recipe.ipynb #e9f97170
-RUNTIME = ('workers', 'device', 'loader', 'decoder') # settings that decide how fast a run trains, not what it learns
+RUNTIME = ('workers', 'device', 'loader', 'decoder', 'precision') # settings that decide how fast a run trains, not what it learns (bf16 on a CPU: as a GPU does, the same recipe in other arithmetic)
 AS_BEFORE = dict(stain=0., scale_jitter=0., stain_norm='none', field_um='none') # settings added later, at the values that train as runs made before them did
 
 def recipe(config:dict)->dict:

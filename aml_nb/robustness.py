@@ -101,7 +101,7 @@ def robustness(predictor:Predictor, cells:pd.DataFrame, # the run's predictor, a
     names = [s for s in (shifts or SHIFTS) if len(ctx['sites']) > 1 or not SHIFTS[s].sites]
     big = decode_cells(paths, 2 * img) if any(SHIFTS[s].imaged for s in names) else None   # whole, with the detail a zoom needs
     geometry = {(True, d): _imaged(big, ctx, predictor, px, _widths(paths) if res else None, d) for d in {SHIFTS[s].declared for s in names if SHIFTS[s].imaged}}
-    out = dict(cells=len(cells), seed=seed, sites=ctx['sites'], site_pixel_um=ctx['site_pixel_um'], single_site=single_site_classes(sites, cells.label), gate=predictor.gate is not None,
+    out = dict(cells=len(cells), seed=seed, sites=ctx['sites'], site_pixel_um=ctx['site_pixel_um'], single_site=single_site_classes(sites, cells.label), gate=predictor.gate is not None, precision=predictor.precision,
                resolution=res.info() if res else None, shifts={})
     for name in tqdm(names, desc='shifts', disable=not progress, leave=False):
         sh = SHIFTS[name]; g = torch.Generator().manual_seed(seed); preds, flags = [], []
@@ -140,9 +140,11 @@ def write_robustness(run:Path|str, # a sealed run
                      out:Path|str, # the JSON file to write
                      shifts:list[str]|None=None, # names of SHIFTS (default: all that apply)
                      pixel_um:float|None=None, # the pixel size of the cells nothing else gives one
-                     progress:bool=True)->dict:
+                     progress:bool=True,
+                     precision:str='auto', # of the run's model on a CPU (`Predictor`)
+                    )->dict:
     "Score `cells` with `run`'s model under SHIFTS into `out`, with the identity of the run and the cells."
     out = owned_file(out, _our_robustness)
-    rob = robustness(Predictor.from_run(run, workers=default_workers()), read_cells(cells, pixel_um=pixel_um), shifts, progress=progress)
+    rob = robustness(Predictor.from_run(run, workers=default_workers(), precision=precision), read_cells(cells, pixel_um=pixel_um), shifts, progress=progress)
     write_json(out, rob | dict(made_from=run_identity(run) | dict(cells=str(Path(cells).resolve()))))
     return rob

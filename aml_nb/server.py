@@ -34,11 +34,12 @@ APP_HOME = (Path(__file__).resolve().parent.parent if '__file__' in globals() el
 
 def dashboard_process(runs:Path|str, # the run store to show
                       port:int, address:str='localhost',
+                      precision:str='auto', # how its models run on a CPU (`aml_nb.dashboard.dashboard_precision` reads it)
                       **popen_kw, # e.g. where its output goes
                      )->subprocess.Popen:
     "The dashboard on `runs` as a child process (Streamlit, headless) that never outlives this one."
     if not APP_HOME.exists(): raise FileNotFoundError(f"{APP_HOME}: the dashboard ships with the source tree; run from a clone of aml_nb")
-    env = dict(os.environ, AML_NB_RUNS=str(Path(runs).resolve()))
+    env = dict(os.environ, AML_NB_RUNS=str(Path(runs).resolve()), AML_NB_PRECISION=precision)
     return subprocess.Popen([sys.executable, '-m', 'streamlit', 'run', str(APP_HOME), '--server.headless', 'true', '--server.port', str(port),
                              '--server.address', address, '--browser.gatherUsageStats', 'false', '--server.fileWatcherType', 'none',
                              '--server.maxUploadSize', '20', '--client.toolbarMode', 'viewer'], env=env, preexec_fn=_die_with_parent, **popen_kw)
@@ -46,11 +47,12 @@ def dashboard_process(runs:Path|str, # the run store to show
 def serve(runs:Path|str='runs', # run store to show
           port:int=8501, # port to listen on
           address:str='localhost', # address to listen on
+          precision:str='auto', # models on a CPU: 'auto' (bf16 on its matrix units where measured faster), 'fp32' or 'bf16'
          )->int: # the server's exit code
     "Run the dashboard on a run store until it stops; stopping this process (Ctrl-C, SIGTERM, SIGHUP) stops the server."
     if not port_free(port, address): raise OSError(f"port {port} on {address} is in use; pass another with --port")
     print(f"aml_nb dashboard: http://{address}:{port}  (runs: {Path(runs).resolve()}; Ctrl-C to stop)", flush=True)
-    child = dashboard_process(runs, port, address)
+    child = dashboard_process(runs, port, address, precision)
     def stop(signum, frame): child.terminate()
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     try: return child.wait()
@@ -80,11 +82,12 @@ def app_server(runs:Path|str, # the run store to show
                port:int=8501, # this port, or the next free one
                log:Path|str|None=None, # file for the server's output (default: discarded)
                timeout:float=60., # seconds to wait for the server
+               precision:str='auto', # how its models run on a CPU
               ):
     "`aml-nb app` on `runs` in a child process (`python -m aml_nb.cli`), ready to answer; yields (url, process) and stops the server after the block."
     port = free_port(port); url = f'http://localhost:{port}'
     out = open(log, 'w') if log else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, '-m', 'aml_nb.cli', 'app', '--runs', str(runs), '--port', str(port)], stdout=out, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([sys.executable, '-m', 'aml_nb.cli', 'app', '--runs', str(runs), '--port', str(port), '--precision', precision], stdout=out, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent)   # the command users run; never outlives this process, even killed
     try:
         if not app_healthy(url, timeout, proc):

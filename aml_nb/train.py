@@ -2,7 +2,7 @@
 
 # %% ../nbs/09_train.ipynb #42378cd8
 from __future__ import annotations
-import json, os, random, shutil
+import contextlib, json, os, random, shutil
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -18,7 +18,7 @@ from sklearn.metrics import balanced_accuracy_score
 from .data import validate_table
 from .images import CellDataset, cell_transforms, BatchAugment, decode_cells, StainNorm, StainAugment, cell_colours
 from .store import atomic_write, file_sha256, write_json, record_split, write_csv
-from .models import create_model, save_model, model_norm, resolve_device, world_rank
+from .models import create_model, save_model, family, resolve_precision, cpu_autocast, model_norm, resolve_device, world_rank
 from .recipe import TrainConfig, run_config, run_fingerprint, run_resolution
 from .loop import Callback, Loop, MixupBatch, ClipGrad, EMA, SWA, KeepBest, EarlyStop, Progress, class_weights, lr_factor
 
@@ -143,11 +143,12 @@ class Checkpoint(Callback):
 # %% ../nbs/09_train.ipynb #c2bd7820
 @torch.no_grad()
 def predict_loader(model:nn.Module, dl, # a DataLoader, or any iterable of (x, y) batches
-                   device:torch.device, amp:bool=True)->tuple[np.ndarray, np.ndarray]:
+                   device:torch.device, autocast=contextlib.nullcontext, # () -> the context of the forward pass (the Trainer's: bf16 on a GPU or a CPU's matrix units)
+                  )->tuple[np.ndarray, np.ndarray]:
     "Class probabilities and targets of every batch of `dl`."
     model.eval(); probs, ys = [], []
     for x, y in dl:
-        with torch.autocast('cuda', torch.bfloat16, enabled=device.type == 'cuda' and amp):
+        with autocast():
             probs.append(model(x.to(device, non_blocking=True)).float().softmax(-1).cpu()); ys.append(y.cpu())
     return torch.cat(probs).numpy(), torch.cat(ys).numpy()
 
@@ -168,6 +169,8 @@ class Trainer:
         self.fingerprint = run_fingerprint(run_config(cfg, table, self.classes))
         self.dev, self.rank, self.world = runtime(cfg.device)
         self.gpu = self.dev.type == 'cuda'
+        self.precision = resolve_precision(cfg.precision, cfg.arch, 'train', cfg.img_size, self.dev)   # on a CPU: bf16 on its matrix units, or fp32
+        self.channels_last = cfg.channels_last and (self.gpu or (self.precision == 'bf16' and family(cfg.arch).channels_last))
         self.resolution = run_resolution(cfg, table)   # every cell it sees, at one physical resolution (None: whole images)
         seed_everything(cfg.seed, -1)   # the initial weights depend on the seed alone
         self.build_model()
@@ -177,11 +180,11 @@ class Trainer:
         self.make_loop()
 
     def build_model(self):
-        "The model on its device (channels_last on GPU), wrapped for DDP and compiled when asked."
+        "The model on its device (channels_last on GPU, and under bf16 on a CPU), wrapped for DDP and compiled when asked."
         cfg = self.cfg
         model = create_model(cfg.arch, len(self.classes), cfg.weights, img_size=cfg.img_size, drop_path_rate=cfg.drop_path)
         self.mean, self.std = model_norm(model)
-        self.model = model.to(self.dev, memory_format=torch.channels_last if cfg.channels_last and self.gpu else torch.preserve_format)
+        self.model = model.to(self.dev, memory_format=torch.channels_last if self.channels_last else torch.preserve_format)
         self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=[self.dev] if self.gpu else None) if self.world > 1 else self.model
         if cfg.compile: self.net = torch.compile(self.net)
 
@@ -249,9 +252,9 @@ class Trainer:
                          [c for c in callbacks if c is not None] + self.callbacks, self.autocast, self.world)
 
     def epoch_batches(self, epoch:int):
-        "An epoch's training batches as the loop takes them, `((x,), y)`, seeded by (seed, epoch), channels_last on GPU."
+        "An epoch's training batches as the loop takes them, `((x,), y)`, seeded by (seed, epoch), channels_last where the model is."
         seed_everything(self.cfg.seed, epoch); self.sampler.set_epoch(epoch)
-        cl = self.cfg.channels_last and self.gpu
+        cl = self.channels_last
         for x, y in self.train_batches(epoch): yield (x.contiguous(memory_format=torch.channels_last) if cl else x,), y
 
     def eval_model(self)->nn.Module:
@@ -261,7 +264,7 @@ class Trainer:
     def validate(self, model:nn.Module|None=None)->dict:
         "Validation loss, accuracy and balanced accuracy (empty when there is no val split)."
         if self.val_ds is None: return {}
-        p, y = predict_loader(model or self.eval_model(), self.val_batches(), self.dev, self.cfg.amp)
+        p, y = predict_loader(model or self.eval_model(), self.val_batches(), self.dev, self.autocast)
         return dict(val_loss=float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean()), val_accuracy=float((p.argmax(1) == y).mean()),
                     val_balanced_accuracy=float(balanced_accuracy_score(y, p.argmax(1))))
 
@@ -276,7 +279,9 @@ class Trainer:
         return DataLoader(ds, batch_size or self.per_rank, sampler=sampler, shuffle=shuffle, drop_last=drop_last,
                           num_workers=self.workers, pin_memory=self.gpu, persistent_workers=persistent and self.workers > 0)
 
-    def autocast(self): return torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.cfg.amp)
+    def autocast(self):
+        "The context of the forward pass: bf16 on a GPU (`amp`), or on a CPU's matrix units (`precision`)."
+        return torch.autocast('cuda', torch.bfloat16, enabled=self.cfg.amp) if self.gpu else cpu_autocast(self.precision)
 
     def batches(self, idx:list[int], g:torch.Generator, drop_last:bool=True):
         "Batches (x, y) on the device of the decoded train cells `idx`, augmented with random numbers from `g`."
@@ -361,6 +366,7 @@ def fit(self:Trainer, resume:bool=True)->dict:
     model.stain_norm, model.resolution = self.stain_norm, self.resolution   # what every path that feeds it applies (`model_stain`, `model_resolution`)
     final = self.validate(model)
     summary = dict(arch=cfg.arch, chosen=chosen, epochs_run=len(self.history), balance=cfg.balance, mixup=cfg.mixup, swa=cfg.swa,
+                   precision='bf16' if self.gpu and cfg.amp else self.precision,   # what it was trained in
                    loader='memory' if self.memory else 'stream',
                    best_val_balanced_accuracy=self.keep.score, final_val=final, train_cells=len(self.train_ds),
                    params=sum(p.numel() for p in model.parameters()),

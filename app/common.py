@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 import streamlit as st
 from aml_nb.images import set_threads
-from aml_nb.dashboard import runs_dir, run_label, runs_in_order, demo_progress
+from aml_nb.dashboard import runs_dir, run_label, runs_in_order, demo_progress, dashboard_precision
 from aml_nb.report import is_synthetic
 from aml_nb.charts import DISCLAIMER
 from aml_nb.store import load_runs
@@ -20,19 +20,19 @@ def predictor(run_path: str) -> Predictor:
     p, root = Path(run_path).resolve(), runs_dir().resolve()
     name = p.relative_to(root) if p.is_relative_to(root) else f"{p.parent.name}/{p.name}"   # run ids repeat across folders
     print(f"aml_nb: loaded model of run {name}", file=sys.stderr, flush=True)   # no patient data here
-    return Predictor.from_run(run_path, workers=0)
+    return Predictor.from_run(run_path, workers=0, precision=dashboard_precision())   # `aml-nb app --precision`
 
 
 @st.cache_resource(show_spinner='loading the patient-level (MIL) model...')
 def mil_predictor(run_path: str) -> MILPredictor:
     "One MILPredictor per run (its MIL folder), loaded once per server process."
-    return MILPredictor.from_run(run_path)
+    return MILPredictor.from_run(run_path, precision=dashboard_precision())
 
 
 @st.cache_resource(show_spinner='loading fusion model...')
 def fusion_predictor(fusion_dir: str, model: str) -> FusionPredictor:
     "One FusionPredictor per fusion folder and model, loaded once per server process."
-    return FusionPredictor(fusion_dir, model)
+    return FusionPredictor(fusion_dir, model, precision=dashboard_precision())
 
 
 @st.cache_data(ttl=10, show_spinner=False)
