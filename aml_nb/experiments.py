@@ -90,7 +90,8 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     if other != predictor.precision:   # verified on the validation cells: a Predictor answers in it only if it holds (`Gate.holds_under`)
         f = predictor.at_precision(other).gate_paths(va.path.tolist(), progress, f'gate features of the validation cells ({other})', va.get('pixel_um'))
         same = (predictor.head(torch.as_tensor(f['embedding'])).argmax(1) == predictor.head(torch.as_tensor(e_va['embedding'])).argmax(1)).float().mean()
-        gate.meta['verified'] = {other: dict(flagged=float(gate.flag(f).mean()), same_class=float(same))}
+        caught = gate_power(gate, must_flag_features(predictor.at_precision(other), table), f)['caught']   # and what it must flag, there
+        gate.meta['verified'] = {other: dict(flagged=float(gate.flag(f).mean()), same_class=float(same), caught=caught)}
     return gate
 
 # %% ../nbs/16_experiments.ipynb #e08009d4

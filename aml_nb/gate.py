@@ -119,11 +119,13 @@ class Gate:
         return self.flags(self.score(feats))
 
     def holds_under(self, precision:str)->bool:
-        "Whether its run answers as fitted at `precision`: fitted under it, or verified on its validation cells -- the same class for `SAME_ANSWERS` of them and flags within its false-alarm rate, each to one binomial standard error."
+        "Whether its run answers as fitted at `precision`: fitted under it, or verified on its validation cells -- the same class for `SAME_ANSWERS` of them and flags within its false-alarm rate (each to one binomial standard error), and what it must flag still caught."
         if precision == self.meta.get('precision', 'fp32'): return True   # gates fitted before precisions: in fp32
         v, n = (self.meta.get('verified') or {}).get(precision), max(int(self.meta.get('val_cells', 1)), 1)
         se = lambda p: math.sqrt(p * (1 - p) / n)   # a few hundred cells cannot tell 99.4% from 99.5%
-        return v is not None and v['same_class'] >= SAME_ANSWERS - se(SAME_ANSWERS) and v['flagged'] <= self.false_alarm + se(self.false_alarm)
+        caught = (self.meta.get('power') or {}).get('caught', {})   # what it must flag, it still flags (to five points)
+        return (v is not None and v['same_class'] >= SAME_ANSWERS - se(SAME_ANSWERS) and v['flagged'] <= self.false_alarm + se(self.false_alarm)
+                and all(v.get('caught', {}).get(k, 0.) >= c - .05 for k, c in caught.items()))
 
     @classmethod
     def fit(cls, train:dict, y:np.ndarray, # training features per view, and their class indices
