@@ -152,7 +152,7 @@ class Predictor:
             return e.float(), self.head(e)
 
     def head(self, e:torch.Tensor)->torch.Tensor:
-        "Probabilities from embeddings: the classifier in float32 on a CPU (bf16 logits would turn near-ties), under `amp` on a GPU."
+        "Probabilities from embeddings: the classifier in float32 on a CPU (as the gate's arithmetic), under `amp` on a GPU."
         with torch.autocast('cuda', torch.bfloat16, enabled=self.gpu and self.amp):
             return self.model.get_classifier()(e if self.gpu else e.float()).float().softmax(-1)
 
