@@ -20,16 +20,16 @@ from .images import cpu_count
 from .mil import mil_of
 
 # %% auto #0
-__all__ = ['OTHER_PIXEL_SIZE', 'NOT_REVIEWED', 'CELLS_PER_PAGE', 'shown', 'runs_dir', 'dashboard_precision', 'precision_words',
-           'device_name', 'run_label', 'comparison_runs', 'store_tables', 'default_run', 'runs_in_order', 'data_key',
-           'data_sets', 'data_set_name', 'same_data', 'runs_table', 'cell_names', 'held_out_predictions',
-           'select_cells', 'cell_sets', 'cell_mask', 'cell_view', 'run_verdict', 'mil_table', 'cam_caption',
-           'cam_methods', 'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'draw_heatmaps',
-           'analyse_cells', 'gate_note', 'robustness_note', 'pixel_choices', 'with_pixel_um', 'pixel_note',
-           'suggest_run', 'suggestion', 'review_choices', 'reviewed', 'profile_fields', 'is_known',
-           'is_cell_type_model', 'review_order', 'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count',
-           'page_cells', 'image_key', 'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients',
-           'fusion_example', 'load_run_of_fusion', 'kept_cells']
+__all__ = ['OTHER_PIXEL_SIZE', 'NOT_REVIEWED', 'CELLS_PER_PAGE', 'shown', 'runs_dir', 'dashboard_precision', 'device_name',
+           'run_label', 'comparison_runs', 'store_tables', 'default_run', 'runs_in_order', 'data_key', 'data_sets',
+           'data_set_name', 'same_data', 'runs_table', 'cell_names', 'held_out_predictions', 'select_cells',
+           'cell_sets', 'cell_mask', 'cell_view', 'run_verdict', 'mil_table', 'cam_caption', 'cam_methods',
+           'localisation_table', 'top_k', 'patient_summary', 'predict_and_explain', 'draw_heatmaps', 'analyse_cells',
+           'gate_note', 'robustness_note', 'pixel_choices', 'with_pixel_um', 'pixel_note', 'suggest_run', 'suggestion',
+           'review_choices', 'reviewed', 'profile_fields', 'is_known', 'is_cell_type_model', 'review_order',
+           'reviewed_predictions', 'save_reviews', 'cell_order', 'page_count', 'page_cells', 'image_key',
+           'session_memo', 'demo_progress', 'best_fused', 'fused_models', 'fusion_patients', 'fusion_example',
+           'load_run_of_fusion', 'kept_cells']
 
 # %% ../nbs/27_dashboard.ipynb #4ee3efdc
 _WORD_JOINER = '\u2060' # invisible: breaks an autolink without changing what the reader sees
@@ -47,11 +47,6 @@ def runs_dir()->Path:
 def dashboard_precision()->str:
     "How the dashboard's models run on a CPU: $AML_NB_PRECISION (`aml-nb app --precision`), else 'auto'."
     return os.environ.get('AML_NB_PRECISION', 'auto')
-
-def precision_words(predictor)->str:
-    "The arithmetic a model answers in, in words (for a caption)."
-    if predictor.gpu: return 'on a GPU' + (' in bf16' if predictor.amp else '')
-    return "in bf16 on this processor's matrix units" if predictor.precision == 'bf16' else 'in float32'
 
 # %% ../nbs/27_dashboard.ipynb #011d521b
 def device_name()->str:

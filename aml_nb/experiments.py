@@ -65,6 +65,7 @@ def must_flag_features(predictor:Predictor, table:pd.DataFrame)->dict:
 # %% ../nbs/16_experiments.ipynb #f8b51393
 def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, progress:bool=True)->Gate:
     "The out-of-distribution gate of a model: Gaussians on its training cells' features, threshold on the validation cells', its measured power, and the precisions it holds under."
+    predictor = predictor.at_precision(predictor.fit_precision())   # fitted in what `auto` scores in (bf16 where measured faster): the gate reads the features it will be given
     tr, va = table[table.split == 'train'], table[table.split == 'val']
     if not len(va): va = tr   # no validation split: the threshold is the training cells' quantile (optimistic)
     e_tr = predictor.gate_paths(tr.path.tolist(), progress, 'gate features of the train cells', tr.get('pixel_um'))
@@ -86,7 +87,8 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
                 gate, power = alt, p | dict(why=power['why'], fallback=fallback, caught_without_fallback=power.get('caught_without_fallback', power['caught']))
     gate.meta['power'] = power
     gate.meta['precision'] = predictor.precision   # what its thresholds, and the run's recorded answers, were made in
-    other = resolve_precision('auto', model_arch(predictor.model), 'predict', predictor.img_size, predictor.dev)   # what `auto` would choose here
+    auto = resolve_precision('auto', model_arch(predictor.model), 'predict', predictor.img_size, predictor.dev)   # what `auto` would choose here
+    other = 'fp32' if predictor.precision == 'bf16' else auto   # fitted in bf16: fp32 verified (asked for, or a processor without bf16 units)
     if other != predictor.precision:   # verified on the validation cells: a Predictor answers in it only if it holds (`Gate.holds_under`)
         f = predictor.at_precision(other).gate_paths(va.path.tolist(), progress, f'gate features of the validation cells ({other})', va.get('pixel_um'))
         same = (predictor.head(torch.as_tensor(f['embedding'])).argmax(1) == predictor.head(torch.as_tensor(e_va['embedding'])).argmax(1)).float().mean()
@@ -139,7 +141,7 @@ def run_experiment(table:pd.DataFrame, # a split CellTable
         if force and (out/'checkpoint').exists(): shutil.rmtree(out/'checkpoint')
         summary = train_run(table, cfg, out, progress=progress, callbacks=callbacks, **extra)
         predictor = Predictor.from_run(out/'model.safetensors', precision=cfg.precision, device=cfg.device, workers=min(cfg.workers, default_workers()), batch_size=max(64, cfg.batch_size))
-        predictor.gate = fit_gate(predictor, table, progress=progress); predictor.gate.save(out)
+        predictor = predictor.with_gate(fit_gate(predictor, table, progress=progress)); predictor.gate.save(out)   # and it scores in the gate's precision
         metrics, fairness = evaluate_run(predictor, table, out, progress)
         metrics.update(train=summary, inference_img_per_s=inference_speed(predictor), precision=predictor.precision)   # what it was scored in
         write_json(out/'metrics.json', metrics); write_json(out/'fairness.json', fairness)
@@ -181,7 +183,7 @@ def refit_gate(run:Path|str, # a sealed run
         finish_refit(run)   # a refit stopped between unseal and seal is completed first
         check_artefact(run)
         table = run_cells(run, data); pr = Predictor.from_run(run, workers=default_workers())
-        pr.gate = fit_gate(pr, table, pr.gate.false_alarm if pr.gate is not None else .05, progress)
+        pr = pr.with_gate(fit_gate(pr, table, pr.gate.false_alarm if pr.gate is not None else .05, progress))
         stage = run/'.refit'; shutil.rmtree(stage, ignore_errors=True); stage.mkdir()
         pr.gate.save(stage); was, out = {}, {}
         for split, f in (('test', 'predictions.csv'), ('val', 'val_predictions.csv')):

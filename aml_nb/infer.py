@@ -21,7 +21,7 @@ from .gate import Gate, view_features, gate_power_words
 
 # %% auto #0
 __all__ = ['ScoringDataset', 'default_workers', 'weights_id', 'Predictor', 'prediction_columns', 'predict_table',
-           'unknown_pixel_words', 'pixel_size_words', 'predict_files']
+           'precision_words', 'unknown_pixel_words', 'pixel_size_words', 'predict_files']
 
 # %% ../nbs/13_infer.ipynb #297f124c
 class ScoringDataset(Dataset):
@@ -68,25 +68,37 @@ class Predictor:
                  model_id:str|None=None, # fingerprint of the weights (default: computed from the model)
                  gate:Gate|None=None, # out-of-distribution gate of the run, if it has one
                  decoder:str='auto', # JPEGs: 'pil' on the workers, 'torchvision' where the model runs (nvJPEG), 'auto': torchvision on a GPU
-                 precision:str='auto', # on a CPU: 'bf16' on its matrix units, 'fp32', or 'auto' (bf16 where measured faster and the run verified it keeps its answers: `resolve_precision`, `Gate.holds_under`)
+                 precision:str='auto', # on a CPU: 'bf16' on its matrix units, 'fp32', or 'auto' (what the run's gate was fitted in: bf16 where measured faster, `resolve_precision`); another only where the gate holds under it (`Gate.holds_under`)
                 ):
         self.dev = resolve_device(device); self.gpu = self.dev.type == 'cuda'
         self.classes, self.img_size, self.batch_size, self.amp = list(classes), img_size, batch_size, amp
         self.workers = default_workers() if workers is None else workers
         self.model_id = model_id or weights_id(model)
-        arch = model_arch(model)
-        want = resolve_precision(precision, arch, 'predict', img_size, self.dev)
-        if gate is None: self.precision = 'fp32' if precision == 'auto' else want   # `auto` needs a run that verified it keeps the answers
-        elif gate.holds_under(want): self.precision = want
-        else:   # the run's own precision: its gate's, and its recorded answers' (fp32 where this processor has no bf16 units)
-            own = gate.meta.get('precision', 'fp32'); self.precision = own if resolve_precision(own, arch, 'predict', img_size, self.dev) == own else 'fp32'
-        self.channels_last = self.gpu or (self.precision == 'bf16' and arch is not None and family(arch).channels_last)
-        self.model = model.eval().to(self.dev, memory_format=torch.channels_last if self.channels_last else torch.preserve_format)
+        self.asked, self.model = precision, model.eval().to(self.dev)
+        self.precision = self.answers_in(gate); self._layout()
         self.net = torch.compile(self.model) if compile else self.model
         self.mean, self.std, self.stain_norm = *model_norm(model), model_stain(model)   # the run's stain normalisation, in every path below
         self.resolution = model_resolution(model)   # the run's physical resolution: every cell brought to it first (None: whole images)
         self._transform = cell_transforms(img_size, False, mean=self.mean, std=self.std, stain_norm=self.stain_norm)
         self.gate, self.decoder = gate, jpeg_decoder(decoder, self.dev)
+
+    def fit_precision(self)->str:
+        "What a gate fitted for this Predictor is fitted in: what was asked, `auto` resolved for this model, path and processor."
+        return resolve_precision(self.asked, model_arch(self.model), 'predict', self.img_size, self.dev)
+
+    def answers_in(self, gate:Gate|None)->str:
+        "The precision it scores in with `gate`: the gate's own under `auto`, what was asked where the gate holds under it (`Gate.holds_under`), else the gate's own; fp32 where this processor cannot."
+        want = self.fit_precision()
+        if gate is None: return 'fp32' if self.asked == 'auto' else want   # no gate: `auto` keeps fp32 (no recorded answers to hold to)
+        own = gate.meta.get('precision', 'fp32')
+        if self.asked != 'auto' and gate.holds_under(want): return want
+        return own if resolve_precision(own, model_arch(self.model), 'predict', self.img_size, self.dev) == own else 'fp32'
+
+    def _layout(self):
+        "Inputs channels-last where the device or the CPU's bf16 path wants it (convolutions); on a GPU the model too (on a CPU its weights' layout measured no faster, and copies at other precisions share it)."
+        arch = model_arch(self.model)
+        self.channels_last = self.gpu or (self.precision == 'bf16' and arch is not None and family(arch).channels_last)
+        if self.gpu: self.model.to(memory_format=torch.channels_last)
 
     def pixel_sizes(self, pixel_um, # None, a number for every cell, or one per cell (NaN where not known)
                     n:int)->tuple[np.ndarray|None, np.ndarray|None]:
@@ -336,7 +348,12 @@ def embed_paths(self:Predictor, paths:list[str], progress:bool=True, desc:str='e
 def at_precision(self:Predictor, precision:str, # 'fp32' or 'bf16'
                 )->Predictor:
     "The same Predictor (model, gate, settings) computing in `precision` on a CPU; its gate is not held to it (for fitting or verifying a gate)."
-    p = copy.copy(self); p.precision = precision; return p
+    p = copy.copy(self); p.precision = precision; p._layout(); return p
+
+@patch
+def with_gate(self:Predictor, gate:Gate|None)->Predictor:
+    "The same Predictor scoring with `gate`, in the precision it answers in with it (`answers_in`)."
+    p = copy.copy(self); p.gate, p.precision = gate, self.answers_in(gate); p._layout(); return p
 
 # %% ../nbs/13_infer.ipynb #8f3a2c61
 @patch
@@ -364,6 +381,12 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
     res = cell_predictions(table, df[prob_columns(predictor.classes)].to_numpy(), predictor.classes, **extra)
     write_csv(out, res); raw.unlink()
     return res
+
+# %% ../nbs/13_infer.ipynb #e5ea8f97
+def precision_words(predictor:Predictor)->str:
+    "The arithmetic a model answers in, in words (a caption, a summary line)."
+    if predictor.gpu: return 'on a GPU' + (' in bf16' if predictor.amp else '')
+    return "in bf16 on this processor's matrix units" if predictor.precision == 'bf16' else 'in float32'
 
 # %% ../nbs/13_infer.ipynb #79235fe9
 def unknown_pixel_words(n:int, total:int, # cells without a pixel size, of how many
@@ -394,6 +417,6 @@ def predict_files(run:Path|str, # a finished run folder (or a model.safetensors 
     cells = image_table(images, pixel_um)   # each folder's images, with the pixel sizes a sites.csv beside them gives
     df = p.predict_paths(cells.path.tolist(), out, progress, pixel_um=dict(zip(cells.path, cells.pixel_um)))
     flagged = f", {int(df.flagged.fillna(0).sum())} flagged (unlike the training cells)" if 'flagged' in df else ''
-    lines = [f"{out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}", pixel_size_words(p, df),
+    lines = [f"{out}: {len(df)} rows, {int(df.error.notna().sum())} unreadable{flagged}; scored {precision_words(p)}", pixel_size_words(p, df),
              gate_power_words(p.gate.meta) if p.gate is not None else None]
     return df, [l for l in lines if l]

@@ -51,19 +51,27 @@ def test_bf16_and_fp32_give_the_same_answers(tmp_path):
     assert abs(balanced_accuracy(y, q32.argmax(1)) - balanced_accuracy(y, qf.argmax(1))) <= .005
 
 
-def test_auto_answers_in_bf16_only_where_the_run_verified_it(cohort, tmp_path):
-    "A run fitted in fp32 verifies on its validation cells the precision `auto` would choose; a Predictor uses it only if the answers held."
+def test_auto_fits_the_gate_in_the_precision_it_scores_in(cohort, tmp_path):
+    "A ResNet at 64 px: its gate and recorded answers are made in what `auto` scores in (bf16 on a processor with the units), the other precision is verified, and the run scores as recorded."
     from aml_nb.experiments import run_experiment
     from aml_nb.recipe import TrainConfig
     from aml_nb.infer import Predictor
     from aml_nb.gate import Gate, SAME_ANSWERS
     from aml_nb.models import resolve_precision
+    from aml_nb.evaluate import read_predictions, prob_columns
     from aml_nb.store import read_json
-    run_experiment(cohort, TrainConfig(arch='resnet18', **(TINY | dict(img_size=64))), tmp_path/'run', progress=False)
-    gate = Gate.load(tmp_path/'run'); auto = resolve_precision('auto', 'resnet18', 'predict', 64)
-    assert gate.meta['precision'] == 'fp32' and read_json(tmp_path/'run'/'metrics.json')['precision'] == 'fp32'   # its recorded answers: fp32
-    if auto == 'fp32': assert 'verified' not in gate.meta; return   # nothing to verify on a processor without bf16 units
-    v = gate.meta['verified']['bf16']; assert 0 <= v['flagged'] <= 1 and 0 <= v['same_class'] <= 1
-    pr = Predictor.from_run(tmp_path/'run', workers=0)
+    run = tmp_path/'run'
+    run_experiment(cohort, TrainConfig(arch='resnet18', **(TINY | dict(img_size=64))), run, progress=False)
+    gate = Gate.load(run); auto = resolve_precision('auto', 'resnet18', 'predict', 64)
+    assert gate.meta['precision'] == read_json(run/'metrics.json')['precision'] == auto   # fitted and recorded in what `auto` scores in
+    pr = Predictor.from_run(run, workers=0); assert pr.precision == auto
+    rec = read_predictions(run/'predictions.csv'); test = cohort[cohort.split == 'test']
+    again = pr.predict_paths(test.path.tolist(), tmp_path/'again.csv', progress=False,
+                             pixel_um=dict(zip(test.path, test.pixel_um)) if 'pixel_um' in test else None)
+    assert np.allclose(again[prob_columns(pr.classes)].to_numpy(), rec[prob_columns(pr.classes)].to_numpy(), atol=1e-4)   # its recorded answers, reproduced
+    assert (again.flagged.to_numpy() == rec.flagged.to_numpy()).all()
+    if auto == 'fp32': assert 'verified' not in gate.meta; return   # a processor without bf16 units: nothing else to verify
+    v = gate.meta['verified']['fp32']; assert 0 <= v['flagged'] <= 1 and 0 <= v['same_class'] <= 1 and set(v['caught']) == set(gate.meta['power']['caught'])
     se = lambda p: (p * (1 - p) / gate.meta['val_cells']) ** .5
-    assert pr.precision == ('bf16' if gate.holds_under('bf16') else 'fp32') and gate.holds_under('bf16') == (v['same_class'] >= SAME_ANSWERS - se(SAME_ANSWERS) and v['flagged'] <= .05 + se(.05))
+    holds = v['same_class'] >= SAME_ANSWERS - se(SAME_ANSWERS) and v['flagged'] <= .05 + se(.05) and all(v['caught'][k] >= c - .05 for k, c in gate.meta['power']['caught'].items())
+    assert gate.holds_under('fp32') == holds and Predictor.from_run(run, workers=0, precision='fp32').precision == ('fp32' if holds else 'bf16')

@@ -4,7 +4,8 @@ from common import header, store, pick_run, no_runs, predictor, mil_predictor, s
 from aml_nb.dashboard import (draw_heatmaps, cell_sets, CELLS_PER_PAGE, top_k, analyse_cells, gate_note, robustness_note, suggest_run, session_memo, image_key,
                               cell_names, held_out_predictions, cam_methods, cam_caption, run_verdict, suggestion,
                               is_cell_type_model, cell_order, page_count, page_cells, reviewed_predictions, save_reviews, runs_dir,
-                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown, reviewed, review_choices, precision_words)
+                              pixel_choices, with_pixel_um, pixel_note, OTHER_PIXEL_SIZE, shown, reviewed, review_choices)
+from aml_nb.infer import precision_words
 from aml_nb.differential import differential, blast_words, count_words, run_confusion, differential_rows, differential_html
 from aml_nb.report import display_copy, near_chance, patient_report_html
 from aml_nb.charts import readable
