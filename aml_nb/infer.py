@@ -15,7 +15,7 @@ from .data import list_images, image_table
 from .images import load_cell, normalize, cell_transforms, cpu_count, read_jpeg, decode_jpegs, jpeg_decoder, to_field, _field_decode
 from .store import atomic_write, check_artefact, manifest, file_sha256, json_sha, lock, RENAMED, write_csv
 from .data import csv_text
-from .models import load_model, model_arch, family, resolve_precision, cpu_autocast, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
+from .models import load_model, model_arch, family, resolve_precision, cpu_autocast, cpu_bf16, model_norm, model_stain, model_resolution, embed, model_lock, resolve_device, world_rank
 from .evaluate import prob_columns, cell_predictions, read_predictions
 from .gate import Gate, view_features, gate_power_words
 
@@ -384,9 +384,13 @@ def predict_table(predictor:Predictor, table:pd.DataFrame, out:Path|str, progres
 
 # %% ../nbs/13_infer.ipynb #e5ea8f97
 def precision_words(predictor:Predictor)->str:
-    "The arithmetic a model answers in, in words (a caption, a summary line)."
+    "The arithmetic a model answers in, in words (a caption, a summary line), and why where it is not what was asked."
     if predictor.gpu: return 'on a GPU' + (' in bf16' if predictor.amp else '')
-    return "in bf16 on this processor's matrix units" if predictor.precision == 'bf16' else 'in float32'
+    words = "in bf16 on this processor's matrix units" if predictor.precision == 'bf16' else 'in float32'
+    asked = getattr(predictor, 'asked', 'auto')
+    if asked in ('auto', predictor.precision): return words
+    why = "this processor has no bf16 units" if asked == 'bf16' and not cpu_bf16() else "the run's gate was not shown to hold in it"
+    return f"{words} ({asked} was asked: {why})"
 
 # %% ../nbs/13_infer.ipynb #79235fe9
 def unknown_pixel_words(n:int, total:int, # cells without a pixel size, of how many
