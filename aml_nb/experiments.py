@@ -90,9 +90,10 @@ def fit_gate(predictor:Predictor, table:pd.DataFrame, false_alarm:float=.05, pro
     auto = resolve_precision('auto', model_arch(predictor.model), 'predict', predictor.img_size, predictor.dev)   # what `auto` would choose here
     other = 'fp32' if predictor.precision == 'bf16' else auto   # fitted in bf16: fp32 verified (asked for, or a processor without bf16 units)
     if other != predictor.precision:   # verified on the validation cells: a Predictor answers in it only if it holds (`Gate.holds_under`)
-        f = predictor.at_precision(other).gate_paths(va.path.tolist(), progress, f'gate features of the validation cells ({other})', va.get('pixel_um'))
+        alt = predictor.at_precision(other)   # one copy (its own weights where the layout differs) for both passes
+        f = alt.gate_paths(va.path.tolist(), progress, f'gate features of the validation cells ({other})', va.get('pixel_um'))
         same = (predictor.head(torch.as_tensor(f['embedding'])).argmax(1) == predictor.head(torch.as_tensor(e_va['embedding'])).argmax(1)).float().mean()
-        caught = gate_power(gate, must_flag_features(predictor.at_precision(other), table), f)['caught']   # and what it must flag, there
+        caught = gate_power(gate, must_flag_features(alt, table), f)['caught']   # and what it must flag, there
         gate.meta['verified'] = {other: dict(flagged=float(gate.flag(f).mean()), same_class=float(same), caught=caught)}
     return gate
 
